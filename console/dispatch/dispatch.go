@@ -1,0 +1,113 @@
+// Package dispatch connects new work to the control streams of connected
+// responders. On one console node this is in-process; a multi-node console
+// would deliver the same wake-ups over PostgreSQL LISTEN/NOTIFY.
+package dispatch
+
+import "sync"
+
+// Hub tracks one Session per connected responder.
+type Hub struct {
+	mu       sync.Mutex
+	sessions map[string]*Session
+}
+
+// NewHub returns an empty hub.
+func NewHub() *Hub {
+	return &Hub{sessions: make(map[string]*Session)}
+}
+
+// Session is the console side of one responder's control stream.
+type Session struct {
+	ResponderID string
+
+	// Wake receives a value when the responder may have new assignments.
+	// It has a buffer of one, so wake-ups coalesce and never block.
+	Wake chan struct{}
+	// Cancel receives assignment IDs to cancel on the responder.
+	Cancel chan CancelRequest
+	// Done is closed when a newer stream of the same responder replaced
+	// this one; the stream handler must then end.
+	Done chan struct{}
+
+	closeOnce sync.Once
+}
+
+// CancelRequest asks a responder to stop one assignment.
+type CancelRequest struct {
+	AssignmentID string
+	Reason       string
+}
+
+func (s *Session) close() {
+	s.closeOnce.Do(func() { close(s.Done) })
+}
+
+// Register adds a session for responderID, ending any older session of the
+// same responder. The returned function removes the session; it is safe to
+// call more than once.
+func (h *Hub) Register(responderID string) (*Session, func()) {
+	s := &Session{
+		ResponderID: responderID,
+		Wake:        make(chan struct{}, 1),
+		Cancel:      make(chan CancelRequest, 64),
+		Done:        make(chan struct{}),
+	}
+	s.Wake <- struct{}{}
+
+	h.mu.Lock()
+	if old, ok := h.sessions[responderID]; ok {
+		old.close()
+	}
+	h.sessions[responderID] = s
+	h.mu.Unlock()
+
+	return s, func() {
+		h.mu.Lock()
+		if h.sessions[responderID] == s {
+			delete(h.sessions, responderID)
+		}
+		h.mu.Unlock()
+		s.close()
+	}
+}
+
+// Wake tells the responder's session, if connected, to look for new
+// assignments. It reports whether the responder is connected.
+func (h *Hub) Wake(responderID string) bool {
+	h.mu.Lock()
+	s, ok := h.sessions[responderID]
+	h.mu.Unlock()
+	if !ok {
+		return false
+	}
+	select {
+	case s.Wake <- struct{}{}:
+	default:
+	}
+	return true
+}
+
+// RequestCancel forwards a cancellation to the responder's session. It
+// reports whether the request was delivered to a connected session.
+func (h *Hub) RequestCancel(responderID string, req CancelRequest) bool {
+	h.mu.Lock()
+	s, ok := h.sessions[responderID]
+	h.mu.Unlock()
+	if !ok {
+		return false
+	}
+	select {
+	case s.Cancel <- req:
+		return true
+	case <-s.Done:
+		return false
+	}
+}
+
+// Online reports whether the responder has a session.
+func (h *Hub) Online(responderID string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	_, ok := h.sessions[responderID]
+	return ok
+}
