@@ -286,4 +286,3 @@ func (s *Server) ownedBy(ctx context.Context, assignmentID, rid string) bool {
 	}
 	return true
 }
-
