@@ -51,6 +51,7 @@ func (e *apiError) Error() string {
 type client struct {
 	base   *url.URL
 	apiKey string
+	caFile string // "" when the system's trusted CAs verify the console
 	http   *http.Client
 }
 
@@ -88,7 +89,12 @@ func (a *app) client() (*client, error) {
 		ResponseHeaderTimeout: requestTimeout,
 		ForceAttemptHTTP2:     true,
 	}
-	return &client{base: base, apiKey: a.global.apiKey, http: &http.Client{Transport: transport}}, nil
+	return &client{
+		base:   base,
+		apiKey: a.global.apiKey,
+		caFile: a.global.caFile,
+		http:   &http.Client{Transport: transport},
+	}, nil
 }
 
 func parseConsoleURL(raw string) (*url.URL, error) {
@@ -232,9 +238,18 @@ func (c *client) connectionError(err error) error {
 	var invalidCert x509.CertificateInvalidError
 	var verifyErr *tls.CertificateVerificationError
 	switch {
-	case errors.As(err, &unknownCA), errors.As(err, &hostErr), errors.As(err, &invalidCert), errors.As(err, &verifyErr):
-		return fmt.Errorf("TLS handshake with console %s failed: %w; check that --ca (%s) names the CA that signed the console's certificate and that --console (%s) uses the host name in that certificate",
-			consoleURL, err, envCA, envConsole)
+	case errors.As(err, &unknownCA) && c.caFile == "":
+		return fmt.Errorf("TLS handshake with console %s failed: %w; pass --ca (%s) with the PEM certificate of the CA that signed the console's certificate",
+			consoleURL, err, envCA)
+	case errors.As(err, &unknownCA):
+		return fmt.Errorf("TLS handshake with console %s failed: %w; check that --ca (%s) names the CA that signed the console's certificate, not %s",
+			consoleURL, err, envCA, c.caFile)
+	case errors.As(err, &hostErr):
+		return fmt.Errorf("TLS handshake with console %s failed: %w; check that --console (%s) uses a host name or IP address the console's certificate covers",
+			consoleURL, err, envConsole)
+	case errors.As(err, &invalidCert), errors.As(err, &verifyErr):
+		return fmt.Errorf("TLS handshake with console %s failed: %w; check --ca (%s) and the console's certificate",
+			consoleURL, err, envCA)
 	case errors.Is(err, context.DeadlineExceeded):
 		return fmt.Errorf("console %s did not reply in time: %w; check --console (%s)", consoleURL, err, envConsole)
 	default:
