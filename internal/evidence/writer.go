@@ -1,0 +1,412 @@
+package evidence
+
+import (
+	"archive/tar"
+	"bufio"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/klauspost/compress/zstd"
+)
+
+const (
+	// copyBufferSize is the read size for file content and spool copies.
+	// Large reads keep the syscall count low on big files.
+	copyBufferSize = 1 << 20
+	// spoolBufferSize buffers compressed output on its way to the spool.
+	spoolBufferSize = 1 << 20
+)
+
+// zeros is the source of the padding written for files that return fewer
+// bytes than their declared size.
+var zeros [64 << 10]byte
+
+// ErrClosed is returned by Writer methods called after Close or Abort.
+var ErrClosed = errors.New("evidence writer is closed")
+
+// WriterOptions configures NewWriter.
+type WriterOptions struct {
+	// SpoolDir holds the temporary files and the finished package. It is
+	// created with mode 0700 when missing. Required.
+	SpoolDir string
+	// Header is copied into the manifest.
+	Header Header
+	// Concurrency is the number of goroutines that compress the body.
+	// Zero means GOMAXPROCS.
+	Concurrency int
+}
+
+// Writer builds one evidence package. Its methods may be called from any
+// goroutine, but calls are serialized by one lock, so collectors gain nothing
+// by calling it in parallel. AddLive runs its callback outside that lock, so
+// the callback may call Logf.
+//
+// After a failure to write the spool, every method returns that error and the
+// caller should call Abort.
+type Writer struct {
+	mu   sync.Mutex
+	opts WriterOptions
+
+	manifest     Manifest
+	archivePaths map[string]struct{}
+	liveNames    map[string]struct{}
+
+	spool    *os.File
+	spoolBuf *bufio.Writer
+	enc      *zstd.Encoder
+	tw       *tar.Writer
+
+	logFile *os.File
+	logBuf  *bufio.Writer
+
+	temps     map[string]struct{} // temporary files that Abort and Close remove
+	finalPath string              // the package file once Close creates it
+	buf       []byte
+	hash      hash.Hash
+	sum       []byte
+
+	closed    bool  // no more entries accepted
+	completed bool  // Close succeeded; the package file is kept
+	err       error // first spool failure
+}
+
+// NewWriter creates the spool files for a new package in opts.SpoolDir.
+func NewWriter(opts WriterOptions) (*Writer, error) {
+	if opts.SpoolDir == "" {
+		return nil, errors.New("create evidence writer: spool directory is empty: set WriterOptions.SpoolDir")
+	}
+	if opts.Concurrency < 0 {
+		return nil, fmt.Errorf("create evidence writer: concurrency %d is negative", opts.Concurrency)
+	}
+	if opts.Concurrency == 0 {
+		opts.Concurrency = runtime.GOMAXPROCS(0)
+	}
+	if opts.Header.Started.IsZero() {
+		opts.Header.Started = time.Now()
+	}
+	if err := os.MkdirAll(opts.SpoolDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create spool directory: %w", err)
+	}
+
+	w := &Writer{
+		opts:         opts,
+		archivePaths: make(map[string]struct{}),
+		liveNames:    make(map[string]struct{}),
+		temps:        make(map[string]struct{}),
+		buf:          make([]byte, copyBufferSize),
+		hash:         sha256.New(),
+		sum:          make([]byte, 0, sha256.Size),
+	}
+	w.manifest = newManifest(opts.Header)
+	if err := w.openSpool(); err != nil {
+		w.Abort()
+		return nil, err
+	}
+	return w, nil
+}
+
+func newManifest(h Header) Manifest {
+	resp := h.Responder
+	if resp.IPs == nil {
+		resp.IPs = []string{}
+	}
+	return Manifest{
+		FormatVersion: FormatVersion,
+		TaskID:        h.TaskID,
+		AssignmentID:  h.AssignmentID,
+		Trigger:       h.Trigger,
+		Profile:       h.Profile,
+		Responder:     resp,
+		Root:          h.Root,
+		StartedAt:     h.Started.UTC(),
+		Files:         []FileEntry{},
+		Live:          []LiveEntry{},
+	}
+}
+
+func (w *Writer) openSpool() error {
+	spool, err := w.createTemp(".magpie-body-*.spool")
+	if err != nil {
+		return err
+	}
+	w.spool = spool
+	w.spoolBuf = bufio.NewWriterSize(spool, spoolBufferSize)
+
+	enc, err := zstd.NewWriter(w.spoolBuf,
+		zstd.WithEncoderLevel(zstd.SpeedDefault),
+		zstd.WithEncoderConcurrency(w.opts.Concurrency),
+		zstd.WithConcurrentBlocks(w.opts.Concurrency > 1),
+	)
+	if err != nil {
+		return fmt.Errorf("create zstd encoder: %w", err)
+	}
+	w.enc = enc
+	w.tw = tar.NewWriter(enc)
+
+	logFile, err := w.createTemp(".magpie-log-*.spool")
+	if err != nil {
+		return err
+	}
+	w.logFile = logFile
+	w.logBuf = bufio.NewWriterSize(logFile, 64<<10)
+	return nil
+}
+
+func (w *Writer) createTemp(pattern string) (*os.File, error) {
+	f, err := os.CreateTemp(w.opts.SpoolDir, pattern)
+	if err != nil {
+		return nil, fmt.Errorf("create spool file: %w", err)
+	}
+	w.temps[f.Name()] = struct{}{}
+	return f, nil
+}
+
+func (w *Writer) removeTemp(f *os.File) {
+	name := f.Name()
+	f.Close()
+	os.Remove(name)
+	delete(w.temps, name)
+}
+
+// usable returns the error that stops the writer from accepting entries.
+func (w *Writer) usable() error {
+	if w.err != nil {
+		return w.err
+	}
+	if w.closed {
+		return ErrClosed
+	}
+	return nil
+}
+
+func (w *Writer) fail(err error) error {
+	if w.err == nil {
+		w.err = fmt.Errorf("write evidence spool: %w", err)
+	}
+	return w.err
+}
+
+// statter is implemented by readers that can report the current size of
+// their source, such as *os.File.
+type statter interface {
+	Stat() (fs.FileInfo, error)
+}
+
+// AddFile archives exactly size bytes read from r as the content of entry,
+// hashing them on the way, and appends entry to the manifest. It sets
+// ArchivePath, SHA256 and Size, and returns the entry as recorded.
+//
+// entry.Path (with PathRawBase64) must be an absolute, clean path. If r ends
+// early, the content is padded with zero bytes and flagged
+// FlagShrank; if r fails, it is padded and entry.Error records the failure.
+// If r has a Stat method and reports a larger size after reading, the entry
+// is flagged FlagGrew with SizeAtEnd. The returned error is non-nil only when
+// the package itself cannot be written, or when r fails with an error that
+// wraps context.Canceled or context.DeadlineExceeded: then the writer stops
+// and the caller should call Abort.
+func (w *Writer) AddFile(entry FileEntry, r io.Reader, size int64) (FileEntry, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+
+	if err := w.usable(); err != nil {
+		return entry, err
+	}
+	if size < 0 {
+		return entry, fmt.Errorf("add file %q: size %d is negative", entry.Path, size)
+	}
+	raw, err := entry.RawPath()
+	if err != nil {
+		return entry, err
+	}
+	archivePath, err := ArchivePath(raw)
+	if err != nil {
+		return entry, fmt.Errorf("add file: %w", err)
+	}
+	archivePath = w.reserveArchivePath(archivePath, raw)
+
+	if entry.Type == "" {
+		entry.Type = TypeFile
+	}
+	normalizeTimes(&entry)
+	entry.ArchivePath = archivePath
+	entry.Size = size
+
+	hdr := &tar.Header{
+		Typeflag: tar.TypeReg,
+		Name:     archivePath,
+		Size:     size,
+		Mode:     tarMode(entry.ModeOctal),
+		ModTime:  entry.Mtime,
+		Uname:    entry.Owner,
+		Gname:    entry.Group,
+	}
+	if hdr.ModTime.IsZero() {
+		hdr.ModTime = w.manifest.StartedAt
+	}
+	if entry.UID != nil {
+		hdr.Uid = int(*entry.UID)
+	}
+	if entry.GID != nil {
+		hdr.Gid = int(*entry.GID)
+	}
+	if err := w.tw.WriteHeader(hdr); err != nil {
+		return entry, w.fail(err)
+	}
+
+	if err := w.copyContent(&entry, r, size); err != nil {
+		return entry, err
+	}
+	if s, ok := r.(statter); ok {
+		checkSizeAtEnd(&entry, s, size)
+	}
+
+	w.manifest.Files = append(w.manifest.Files, entry)
+	return entry, nil
+}
+
+// copyContent writes size bytes of r to the current tar entry and sets the
+// entry's SHA-256, flags and read error.
+func (w *Writer) copyContent(entry *FileEntry, r io.Reader, size int64) error {
+	w.hash.Reset()
+	var done int64
+	for done < size {
+		n := int(min(int64(len(w.buf)), size-done))
+		k, readErr := r.Read(w.buf[:n])
+		if k > 0 {
+			w.hash.Write(w.buf[:k])
+			if _, err := w.tw.Write(w.buf[:k]); err != nil {
+				return w.fail(err)
+			}
+			done += int64(k)
+		}
+		if readErr == nil {
+			continue
+		}
+		if isCancel(readErr) {
+			return w.fail(fmt.Errorf("add file %q: %w", entry.Path, readErr))
+		}
+		if readErr == io.EOF {
+			entry.AddFlag(FlagShrank)
+		} else {
+			entry.AddFlag(FlagPaddedAfterReadError)
+			entry.Error = fmt.Sprintf("read at offset %d: %s", done, ErrorText(readErr))
+		}
+		break
+	}
+
+	for done < size {
+		n := min(int64(len(zeros)), size-done)
+		w.hash.Write(zeros[:n])
+		if _, err := w.tw.Write(zeros[:n]); err != nil {
+			return w.fail(err)
+		}
+		done += n
+	}
+
+	w.sum = w.hash.Sum(w.sum[:0])
+	entry.SHA256 = hex.EncodeToString(w.sum)
+	return nil
+}
+
+func checkSizeAtEnd(entry *FileEntry, s statter, size int64) {
+	fi, err := s.Stat()
+	if err != nil || fi.Size() == size {
+		return
+	}
+	end := fi.Size()
+	// A file whose stat size was zero was read to EOF, so a different stat
+	// size afterwards says nothing about growth.
+	if entry.HasFlag(FlagSizeZeroReadToEOF) || entry.HasFlag(FlagTruncatedAtCap) {
+		return
+	}
+	entry.SizeAtEnd = &end
+	if end > size {
+		entry.AddFlag(FlagGrew)
+	} else {
+		entry.AddFlag(FlagShrank)
+	}
+}
+
+// AddEntry appends a metadata-only entry to the manifest: a directory, a
+// symlink, a skipped special file or a path that failed. Any ArchivePath and
+// SHA256 in entry are cleared because no content is stored.
+func (w *Writer) AddEntry(entry FileEntry) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+
+	if err := w.usable(); err != nil {
+		return err
+	}
+	raw, err := entry.RawPath()
+	if err != nil {
+		return err
+	}
+	if !path.IsAbs(raw) || path.Clean(raw) != raw {
+		return fmt.Errorf("add entry: invalid file path %q: must be absolute and clean", raw)
+	}
+	if entry.Type == "" {
+		return fmt.Errorf("add entry %q: type is empty", entry.Path)
+	}
+
+	entry.ArchivePath = ""
+	entry.SHA256 = ""
+	normalizeTimes(&entry)
+	w.manifest.Files = append(w.manifest.Files, entry)
+	return nil
+}
+
+// reserveArchivePath returns name, or a variant of it when another entry
+// already uses name. Different raw paths can escape to the same name, for
+// example a valid component "%FF" and an invalid byte 0xFF.
+func (w *Writer) reserveArchivePath(name, raw string) string {
+	candidate := name
+	for i := 0; ; i++ {
+		if _, taken := w.archivePaths[candidate]; !taken {
+			w.archivePaths[candidate] = struct{}{}
+			return candidate
+		}
+		sum := sha256.Sum256([]byte(raw + strconv.Itoa(i)))
+		candidate = withComponentSuffix(name, "~"+hex.EncodeToString(sum[:8]))
+	}
+}
+
+// withComponentSuffix appends suffix to the last component of name, cutting
+// the component so that it stays within maxComponent bytes.
+func withComponentSuffix(name, suffix string) string {
+	dir, last := "", name
+	if i := strings.LastIndexByte(name, '/'); i >= 0 {
+		dir, last = name[:i+1], name[i+1:]
+	}
+	return dir + cutComponent(last, maxComponent-len(suffix)) + suffix
+}
+
+func normalizeTimes(e *FileEntry) {
+	e.Mtime = e.Mtime.UTC()
+	e.Atime = e.Atime.UTC()
+	e.Ctime = e.Ctime.UTC()
+	e.Btime = e.Btime.UTC()
+}
+
+// tarMode returns the tar header mode for a file with the octal mode
+// modeOctal. The owner read bit is always set so that an analyst who
+// extracts the package without root privileges can read every file; the
+// manifest keeps the original mode.
+func tarMode(modeOctal string) int64 {
+	mode, err := strconv.ParseUint(modeOctal, 8, 32)
+	if err != nil {
+		return 0o644
+	}
+	return int64(mode&0o777 | 0o400)
+}
