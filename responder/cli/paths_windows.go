@@ -1,0 +1,3 @@
+package cli
+
+const defaultStateDir = `C:\ProgramData\Magpie\responder`
