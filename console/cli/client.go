@@ -111,7 +111,7 @@ func parseConsoleURL(raw string) (*url.URL, error) {
 	return u, nil
 }
 
-// loadCAPool returns a pool holding only the certificates in the PEM file.
+// loadCAPool returns a pool containing only the certificates in the PEM file.
 func loadCAPool(path string) (*x509.CertPool, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -242,8 +242,8 @@ func (c *client) connectionError(err error) error {
 		return fmt.Errorf("TLS handshake with console %s failed: %w; pass --ca (%s) with the PEM certificate of the CA that signed the console's certificate",
 			consoleURL, err, envCA)
 	case errors.As(err, &unknownCA):
-		return fmt.Errorf("TLS handshake with console %s failed: %w; check that --ca (%s) names the CA that signed the console's certificate, not %s",
-			consoleURL, err, envCA, c.caFile)
+		return fmt.Errorf("TLS handshake with console %s failed: %w; the CA in %s (--ca or %s) did not sign the console's certificate: pass the CA that did",
+			consoleURL, err, c.caFile, envCA)
 	case errors.As(err, &hostErr):
 		return fmt.Errorf("TLS handshake with console %s failed: %w; check that --console (%s) uses a host name or IP address the console's certificate covers",
 			consoleURL, err, envConsole)
@@ -251,8 +251,8 @@ func (c *client) connectionError(err error) error {
 		return fmt.Errorf("TLS handshake with console %s failed: %w; check --ca (%s) and the console's certificate",
 			consoleURL, err, envCA)
 	case errors.Is(err, context.DeadlineExceeded):
-		return fmt.Errorf("console %s did not reply in time: %w; check --console (%s)", consoleURL, err, envConsole)
+		return fmt.Errorf("request to console %s timed out: %w; check --console (%s)", consoleURL, err, envConsole)
 	default:
-		return fmt.Errorf("cannot reach console %s: %w; check --console (%s) and --ca (%s)", consoleURL, err, envConsole, envCA)
+		return fmt.Errorf("connect to console %s failed: %w; check --console (%s) and --ca (%s)", consoleURL, err, envConsole, envCA)
 	}
 }

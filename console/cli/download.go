@@ -216,7 +216,7 @@ func (c *client) downloadEvidence(ctx context.Context, as apitypes.Assignment, t
 	sum = hex.EncodeToString(h.Sum(nil))
 
 	if sum != header || sum != want {
-		return "", 0, fmt.Errorf("SHA-256 mismatch: downloaded data hashes to %s, console header %s says %s, task record says %s; removed %s",
+		return "", 0, fmt.Errorf("SHA-256 mismatch: downloaded data %s, %s header %s, task record %s; removed %s",
 			sum, apitypes.SHA256Header, header, want, partial)
 	}
 

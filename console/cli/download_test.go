@@ -135,8 +135,8 @@ func TestEvidenceDownloadHashMismatch(t *testing.T) {
 		recordSum  string // "" records the real hash
 		wantStderr string
 	}{
-		{"header differs", wrongSum, "", "console header X-Magpie-Sha256 says " + wrongSum},
-		{"task record differs", "", wrongSum, "task record says " + wrongSum},
+		{"header differs", wrongSum, "", "X-Magpie-Sha256 header " + wrongSum},
+		{"task record differs", "", wrongSum, "task record " + wrongSum},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -155,7 +155,7 @@ func TestEvidenceDownloadHashMismatch(t *testing.T) {
 			if res.code != exitFailure {
 				t.Errorf("exit code = %d, want %d", res.code, exitFailure)
 			}
-			for _, want := range []string{"SHA-256 mismatch", "downloaded data hashes to " + realSum, tt.wantStderr} {
+			for _, want := range []string{"SHA-256 mismatch", "downloaded data " + realSum, tt.wantStderr} {
 				if !strings.Contains(res.stderr, want) {
 					t.Errorf("stderr lacks %q:\n%s", want, res.stderr)
 				}

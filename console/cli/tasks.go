@@ -146,8 +146,8 @@ func defineTasksWait(fs *flag.FlagSet) runFunc {
 	}
 }
 
-// taskWaiter polls one task until it leaves the open state and prints the
-// state changes it sees.
+// taskWaiter polls one task until it leaves the open state and prints each
+// state change between two polls.
 type taskWaiter struct {
 	c        *client
 	id       string

@@ -4,12 +4,163 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/magpie-ir/magpie/internal/evidence"
 )
 
-// TODO: verify with internal/evidence once that package lands.
+// verifyResult is the outcome of "evidence verify", printed as JSON by
+// --json.
+type verifyResult struct {
+	Path   string `json:"path"`
+	Size   int64  `json:"size"`
+	SHA256 string `json:"sha256"`
+	// ChecksumFile is FILE.sha256 when it exists next to the package.
+	ChecksumFile   string                     `json:"checksum_file,omitempty"`
+	TaskID         string                     `json:"task_id"`
+	AssignmentID   string                     `json:"assignment_id"`
+	Trigger        string                     `json:"trigger,omitempty"`
+	Profile        string                     `json:"profile"`
+	Responder      evidence.ResponderIdentity `json:"responder"`
+	Files          int                        `json:"files"`
+	Summary        evidence.Summary           `json:"summary"`
+	EntriesChecked int                        `json:"entries_checked"`
+	Problems       []string                   `json:"problems"`
+	OK             bool                       `json:"ok"`
+}
+
 func defineEvidenceVerify(fs *flag.FlagSet) runFunc {
-	fs.Bool("json", false, "print the verification report as JSON instead of a summary")
-	return func(ctx context.Context, a *app, args []string) error {
-		return errors.New("evidence verify is not built yet")
+	asJSON := fs.Bool("json", false, "print the verification result as JSON instead of a summary")
+
+	return func(_ context.Context, a *app, args []string) error {
+		path := args[0]
+		res, err := verifyPackage(path)
+		if err != nil {
+			return err
+		}
+
+		if *asJSON {
+			if err := writeJSON(a.stdout, res); err != nil {
+				return err
+			}
+		} else {
+			printVerifyResult(a.stdout, res)
+		}
+		if !res.OK {
+			return fmt.Errorf("verify %s: %d problem(s) found", path, len(res.Problems))
+		}
+		return nil
+	}
+}
+
+// verifyPackage hashes the package, compares the hash with FILE.sha256 when
+// that file exists, and checks every entry against the manifest with
+// evidence.VerifyFile. A package that cannot be read past its manifest
+// returns a result with the read error among its problems. Only a file that
+// is not a readable package at all returns an error.
+func verifyPackage(path string) (*verifyResult, error) {
+	sum, size, err := evidence.HashFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("verify %s: %w", path, err)
+	}
+	res := &verifyResult{Path: path, Size: size, SHA256: sum, Problems: []string{}}
+
+	problem, found, err := checkChecksumFile(path+".sha256", sum)
+	if err != nil {
+		return nil, err
+	}
+	if found {
+		res.ChecksumFile = path + ".sha256"
+	}
+	if problem != "" {
+		res.Problems = append(res.Problems, problem)
+	}
+
+	report, err := evidence.VerifyFile(path)
+	if report == nil {
+		return nil, fmt.Errorf("verify %s: %w", path, err)
+	}
+	if m := report.Manifest; m != nil {
+		res.TaskID = m.TaskID
+		res.AssignmentID = m.AssignmentID
+		res.Trigger = m.Trigger
+		res.Profile = m.Profile
+		res.Responder = m.Responder
+		res.Files = len(m.Files)
+		res.Summary = m.Summary
+	}
+	res.EntriesChecked = report.EntriesChecked
+	res.Problems = append(res.Problems, report.Problems...)
+	if err != nil {
+		res.Problems = append(res.Problems, err.Error())
+	}
+	res.OK = len(res.Problems) == 0
+	return res, nil
+}
+
+// checkChecksumFile compares sum with the hash in a sha256sum-format file.
+// found is false when the file does not exist; problem describes a mismatch
+// or a malformed file.
+func checkChecksumFile(path, sum string) (problem string, found bool, err error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("read checksum file: %w", err)
+	}
+
+	// sha256sum writes "HEX  NAME" in text mode and "HEX *NAME" in binary
+	// mode; only the hash of the first line matters here.
+	line, _, _ := strings.Cut(string(data), "\n")
+	fields := strings.Fields(line)
+	if len(fields) == 0 || !isSHA256Hex(fields[0]) {
+		return fmt.Sprintf("%s is not in sha256sum format (\"HEX  FILE\")", path), true, nil
+	}
+	if want := strings.ToLower(fields[0]); want != sum {
+		return fmt.Sprintf("package SHA-256 %s does not match %s in %s", sum, want, path), true, nil
+	}
+	return "", true, nil
+}
+
+func isSHA256Hex(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	for _, r := range strings.ToLower(s) {
+		if (r < '0' || r > '9') && (r < 'a' || r > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+func printVerifyResult(w io.Writer, res *verifyResult) {
+	fmt.Fprintf(w, "Package:          %s\n", res.Path)
+	fmt.Fprintf(w, "Size:             %d bytes\n", res.Size)
+	fmt.Fprintf(w, "SHA-256:          %s\n", res.SHA256)
+	if res.ChecksumFile != "" {
+		fmt.Fprintf(w, "Checksum file:    %s\n", res.ChecksumFile)
+	} else {
+		fmt.Fprintln(w, "Checksum file:    none")
+	}
+	fmt.Fprintf(w, "Task:             %s\n", orDash(res.TaskID))
+	fmt.Fprintf(w, "Assignment:       %s\n", orDash(res.AssignmentID))
+	fmt.Fprintf(w, "Profile:          %s\n", orDash(res.Profile))
+	fmt.Fprintf(w, "Responder:        %s (%s)\n", orDash(res.Responder.Hostname), orDash(res.Responder.ID))
+	fmt.Fprintf(w, "Files:            %d (%d collected, %d skipped, %d failed)\n",
+		res.Files, res.Summary.FilesCollected, res.Summary.FilesSkipped, res.Summary.FilesFailed)
+	fmt.Fprintf(w, "Entries checked:  %d\n", res.EntriesChecked)
+
+	if res.OK {
+		fmt.Fprintln(w, "Result:           OK")
+		return
+	}
+	fmt.Fprintf(w, "Result:           %d problem(s)\n", len(res.Problems))
+	for _, p := range res.Problems {
+		fmt.Fprintf(w, "  - %s\n", p)
 	}
 }
