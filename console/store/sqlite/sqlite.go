@@ -112,9 +112,13 @@ func createFile(path string) error {
 }
 
 func openPools(ctx context.Context, path string, opts options) (*Store, error) {
+	// synchronous(FULL) syncs the WAL on every commit, so a committed task
+	// or audit event survives a power loss. NORMAL would cost about a
+	// quarter as much per commit but could lose the last commits.
 	writer, err := sql.Open("sqlite", dsn(path,
 		"_txlock=immediate",
 		"_pragma=journal_mode(WAL)",
+		"_pragma=synchronous(FULL)",
 	))
 	if err != nil {
 		return nil, err

@@ -1,7 +1,6 @@
 package sqlite
 
 import (
-	"context"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -190,6 +189,17 @@ func TestWALEnabled(t *testing.T) {
 	}
 }
 
+func TestWriterSyncsEveryCommit(t *testing.T) {
+	s := openTest(t)
+	var level int
+	if err := s.writer.QueryRow(`PRAGMA synchronous`).Scan(&level); err != nil {
+		t.Fatal(err)
+	}
+	if level != 2 {
+		t.Errorf("writer synchronous = %d, want 2 (FULL)", level)
+	}
+}
+
 func TestReaderIsQueryOnly(t *testing.T) {
 	s := openTest(t)
 	_, err := s.reader.Exec(`INSERT INTO audit_events (time, actor, action, target, detail) VALUES (1, '', '', '', '')`)
@@ -361,17 +371,9 @@ func TestConcurrentTriggerBurst(t *testing.T) {
 	s := openTest(t)
 
 	const calls = 1000
-	errs := make(chan error, calls)
 	var next atomic.Int64
-	for range calls {
-		go func() {
-			errs <- createTask(ctx, s, next.Add(1))
-		}()
-	}
-	for range calls {
-		if err := <-errs; err != nil {
-			t.Error(err)
-		}
+	if err := createTasksConcurrently(ctx, s, &next, calls); err != nil {
+		t.Fatal(err)
 	}
 
 	tasks, err := s.ListTasks(ctx, 2*calls)
@@ -381,75 +383,6 @@ func TestConcurrentTriggerBurst(t *testing.T) {
 	if len(tasks) != calls {
 		t.Errorf("ListTasks returned %d tasks, want %d", len(tasks), calls)
 	}
-}
-
-// createTask writes task number n with one assignment, as one trigger
-// call does.
-func createTask(ctx context.Context, s store.Store, n int64) error {
-	id := fmt.Sprintf("task-%08d", n)
-	task := store.Task{
-		ID:          id,
-		TriggerName: "siem",
-		Profile:     "triage",
-		Requester:   "trigger:siem",
-		Endpoints:   []string{"web-01"},
-		CreatedAt:   testTime,
-		ExpiresAt:   testTime.Add(time.Hour),
-	}
-	a := store.Assignment{
-		ID:          id + "-a",
-		TaskID:      id,
-		ResponderID: "r1",
-		State:       store.StatePending,
-		CreatedAt:   testTime,
-		UpdatedAt:   testTime,
-		ExpiresAt:   testTime.Add(time.Hour),
-	}
-	return s.CreateTask(ctx, task, []store.Assignment{a})
-}
-
-// BenchmarkCreateTask measures one trigger call's store cost: a task with
-// one assignment, written in one transaction, one caller at a time.
-func BenchmarkCreateTask(b *testing.B) {
-	s := openBench(b, 1)
-	var n int64
-	for b.Loop() {
-		n++
-		if err := createTask(b.Context(), s, n); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
-// BenchmarkCreateTaskParallel compares the single writer connection that
-// Open uses with a pool of writer connections that rely on BEGIN IMMEDIATE
-// and busy_timeout, under many concurrent callers.
-func BenchmarkCreateTaskParallel(b *testing.B) {
-	for _, conns := range []int{1, 8} {
-		b.Run(fmt.Sprintf("writers=%d", conns), func(b *testing.B) {
-			s := openBench(b, conns)
-			var next atomic.Int64
-			b.SetParallelism(16) // 16 × GOMAXPROCS goroutines
-			b.RunParallel(func(pb *testing.PB) {
-				for pb.Next() {
-					if err := createTask(b.Context(), s, next.Add(1)); err != nil {
-						b.Error(err)
-						return
-					}
-				}
-			})
-		})
-	}
-}
-
-func openBench(b *testing.B, writerConns int) *Store {
-	b.Helper()
-	s, err := open(b.Context(), filepath.Join(b.TempDir(), "magpie.db"), options{writerConns: writerConns})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { s.Close() })
-	return s
 }
 
 func openAt(t *testing.T, path string) *Store {
