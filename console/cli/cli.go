@@ -85,6 +85,12 @@ var commands = []*command{
 func Main(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
+	go func() {
+		// Restore the default handling after the first interrupt, so a
+		// second one ends a command that does not stop.
+		<-ctx.Done()
+		stop()
+	}()
 
 	a := &app{stdout: stdout, stderr: stderr, getenv: os.Getenv}
 	return a.main(ctx, args)

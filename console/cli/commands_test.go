@@ -331,6 +331,21 @@ func TestTasksWait(t *testing.T) {
 			},
 		},
 		{
+			name: "completed after console restart",
+			snapshots: []apitypes.Task{
+				testTask("T1", "open", testAssignment("A1", "ws-01", "running")),
+				{},
+				{},
+				testTask("T1", "completed", completed),
+			},
+			timeout:  "30s",
+			wantCode: exitOK,
+			wantStderr: []string{
+				"poll of task T1 failed, retrying: 503 Service Unavailable: console is shutting down\n",
+				"task T1 completed;",
+			},
+		},
+		{
 			name: "failed",
 			snapshots: []apitypes.Task{
 				testTask("T1", "open", testAssignment("A1", "ws-01", "running"), testAssignment("A2", "db-02", "running")),
@@ -371,6 +386,9 @@ func TestTasksWait(t *testing.T) {
 				if !strings.Contains(res.stderr, want) {
 					t.Errorf("stderr lacks %q:\n%s", want, res.stderr)
 				}
+			}
+			if n := strings.Count(res.stderr, "retrying"); n > 1 {
+				t.Errorf("stderr repeats the same poll error %d times:\n%s", n, res.stderr)
 			}
 			if limit, _ := time.ParseDuration(tt.timeout); elapsed > limit+5*time.Second {
 				t.Errorf("wait took %s, past its %s timeout", elapsed, tt.timeout)

@@ -200,7 +200,7 @@ func (fc *fakeConsole) listTasks(w http.ResponseWriter, r *http.Request) {
 }
 
 // addTask registers the snapshots GET /api/v1/tasks/{id} returns on
-// successive polls.
+// successive polls. A snapshot with an empty ID is served as a 503 reply.
 func (fc *fakeConsole) addTask(snapshots ...apitypes.Task) {
 	fc.mu.Lock()
 	defer fc.mu.Unlock()
@@ -218,6 +218,10 @@ func (fc *fakeConsole) getTask(w http.ResponseWriter, r *http.Request) {
 	}
 	n := min(fc.polls[id], len(snapshots)-1)
 	fc.polls[id]++
+	if snapshots[n].ID == "" {
+		replyError(w, http.StatusServiceUnavailable, "console is shutting down")
+		return
+	}
 	replyJSON(w, http.StatusOK, snapshots[n])
 }
 

@@ -130,9 +130,13 @@ func planTargets(selected []apitypes.Assignment, output string, force bool) ([]s
 	outputIsDir := err == nil && info.IsDir()
 
 	targets := make([]string, len(selected))
-	if len(selected) == 1 && !outputIsDir {
+	switch {
+	case len(selected) == 1 && !outputIsDir:
 		targets[0] = output
-	} else {
+	case err == nil && !outputIsDir:
+		return nil, fmt.Errorf("task has %d evidence packages, so -o must name a directory, but %s is a file; pick one package with --responder",
+			len(selected), output)
+	default:
 		if err := os.MkdirAll(output, 0o750); err != nil {
 			return nil, fmt.Errorf("create output directory (-o): %w", err)
 		}

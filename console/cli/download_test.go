@@ -100,6 +100,39 @@ func TestEvidenceDownloadSeveralIntoDirectory(t *testing.T) {
 	}
 }
 
+func TestEvidenceDownloadIntoExistingDirectory(t *testing.T) {
+	fc := newFakeConsole(t)
+	data := testPackage("ws-01")
+	as := fc.addEvidence(testAssignment("A1", "ws-01", "completed"), data)
+	fc.addTask(testTask("T1", "completed", as))
+
+	dir := t.TempDir()
+	res := runCLI(t, fc.env(), "evidence", "download", "T1", "-o", dir)
+	if res.code != exitOK {
+		t.Fatalf("exit code = %d; stderr: %s", res.code, res.stderr)
+	}
+	assertDownloaded(t, filepath.Join(dir, "ws-01-A1.tar.zst"), data)
+}
+
+func TestEvidenceDownloadSeveralIntoFile(t *testing.T) {
+	fc := newFakeConsole(t)
+	as1 := fc.addEvidence(testAssignment("A1", "ws-01", "completed"), testPackage("ws-01"))
+	as2 := fc.addEvidence(testAssignment("A2", "db-02", "completed"), testPackage("db-02"))
+	fc.addTask(testTask("T1", "completed", as1, as2))
+
+	out := filepath.Join(t.TempDir(), "evidence.tar.zst")
+	if err := os.WriteFile(out, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	res := runCLI(t, fc.env(), "evidence", "download", "T1", "-o", out)
+	if res.code != exitFailure {
+		t.Errorf("exit code = %d, want %d", res.code, exitFailure)
+	}
+	if want := "task has 2 evidence packages, so -o must name a directory, but " + out + " is a file"; !strings.Contains(res.stderr, want) {
+		t.Errorf("stderr = %q, want it to contain %q", res.stderr, want)
+	}
+}
+
 func TestEvidenceDownloadPicksResponder(t *testing.T) {
 	fc := newFakeConsole(t)
 	data1, data2 := testPackage("ws-01"), testPackage("db-02")
