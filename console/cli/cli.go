@@ -143,8 +143,8 @@ func (a *app) dispatch(ctx context.Context, args []string) error {
 		return usageError(err)
 	}
 	if len(positional) != cmd.nargs {
-		return usageError(fmt.Errorf("%s takes %d argument(s), got %d: usage: magpie %s %s",
-			cmd.words, cmd.nargs, len(positional), cmd.words, cmd.args))
+		return usageError(fmt.Errorf("wrong number of arguments to %s: got %d, want %d (usage: magpie %s %s)",
+			cmd.words, len(positional), cmd.nargs, cmd.words, cmd.args))
 	}
 	return run(ctx, a, positional)
 }

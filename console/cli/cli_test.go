@@ -172,7 +172,7 @@ func TestUsageErrors(t *testing.T) {
 		{"unknown command", []string{"frobnicate"}, `unknown command "frobnicate"`},
 		{"group without subcommand", []string{"tasks"}, `"tasks" needs a subcommand: list, show, cancel, wait`},
 		{"unknown subcommand", []string{"tasks", "explode"}, `unknown command "tasks explode"`},
-		{"missing argument", []string{"tasks", "wait"}, "tasks wait takes 1 argument(s), got 0"},
+		{"missing argument", []string{"tasks", "wait"}, "wrong number of arguments to tasks wait: got 0, want 1 (usage: magpie tasks wait ID"},
 		{"unknown flag", []string{"tasks", "list", "--bogus"}, "flag provided but not defined: -bogus"},
 	}
 	for _, tt := range tests {

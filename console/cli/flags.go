@@ -7,8 +7,8 @@ import (
 	"strings"
 )
 
-// Environment variables that stand in for the global flags. A flag given on
-// the command line wins over its variable.
+// Environment variables that set the global flags. A flag given on the
+// command line wins over its variable.
 const (
 	envConsole = "MAGPIE_CONSOLE"
 	envAPIKey  = "MAGPIE_API_KEY"
