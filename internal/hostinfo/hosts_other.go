@@ -1,0 +1,7 @@
+//go:build !windows
+
+package hostinfo
+
+func hostsPath() string {
+	return "/etc/hosts"
+}
