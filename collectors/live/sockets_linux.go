@@ -98,6 +98,11 @@ var unixStates = map[uint64]string{
 // /proc/net/unix, set on a listening socket.
 const unixFlagAcceptConn = 0x10000
 
+// collectNetworkSockets lists the sockets of /proc/net, which shows the
+// network namespace of the reading process.
+//
+// NOTE: sockets that exist only in other network namespaces, such as those
+// of containers, are not listed.
 func collectNetworkSockets(ctx context.Context, env Env, w io.Writer) error {
 	owners, err := socketOwners(env)
 	if err != nil {
