@@ -25,7 +25,7 @@ type migration struct {
 // schema this binary cannot use.
 type SchemaVersionError struct {
 	Found     int // version recorded in the database
-	Supported int // newest version this binary knows
+	Supported int // newest version this binary supports
 }
 
 func (e *SchemaVersionError) Error() string {
@@ -49,7 +49,7 @@ func loadMigrations() ([]migration, error) {
 			return nil, fmt.Errorf("migration %s: name must start with a four-digit version and an underscore", e.Name())
 		}
 		if version != i+1 {
-			return nil, fmt.Errorf("migration %s: version %d, want %d", e.Name(), version, i+1)
+			return nil, fmt.Errorf("migration %s: invalid version %d, expected %d because versions must have no gaps", e.Name(), version, i+1)
 		}
 		body, err := fs.ReadFile(migrationFiles, "migrations/"+e.Name())
 		if err != nil {
@@ -98,7 +98,7 @@ func migrateStep(ctx context.Context, db *sql.DB, ms []migration) (done bool, er
 	}
 	defer func() {
 		if err != nil || done {
-			_ = tx.Rollback() // nothing was written, or err says why
+			_ = tx.Rollback() // nothing to commit, or err is returned instead
 		}
 	}()
 

@@ -201,7 +201,7 @@ func checkImmutable(before, after store.Assignment) error {
 
 // ExpireAssignments moves every non-terminal assignment whose ExpiresAt is
 // not after now to state expired, sets UpdatedAt and FinishedAt to now, and
-// returns the expired assignments ordered by ID. Error says whether the
+// returns the expired assignments ordered by ID. Error states whether the
 // responder had started the assignment.
 func (s *Store) ExpireAssignments(ctx context.Context, now time.Time) ([]store.Assignment, error) {
 	const query = `UPDATE assignments SET

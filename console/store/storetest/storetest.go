@@ -5,6 +5,15 @@
 //
 // Test times are whole milliseconds in UTC, the finest precision that every
 // backend must keep. Comparisons treat nil and empty slices as equal.
+//
+// The suite also fixes details that the store.Store comments leave open:
+//   - ListResponders compares hostnames and IDs byte by byte, so "Web"
+//     sorts before "db" (COLLATE "C" in PostgreSQL).
+//   - ListTasks and ListAudit return nothing for a limit of 0 and an error
+//     for a negative limit.
+//   - MarkAllOffline leaves LastSeen unchanged.
+//   - A failed check or mutate function's error comes back from
+//     ConsumeEnrollToken or UpdateAssignment so that errors.Is matches it.
 package storetest
 
 import (
