@@ -3,12 +3,15 @@ package evidence
 import (
 	"archive/tar"
 	"bufio"
+	"bytes"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"hash"
 	"io"
+	"math"
 	"os"
 	"strings"
 	"time"
@@ -18,6 +21,10 @@ import (
 
 // endOfArchive is the tar end-of-archive marker: two zero blocks.
 var endOfArchive [2 * 512]byte
+
+// skippableHeaderLen is the size of a zstd skippable frame header: a magic
+// number and the payload length, both 32-bit little endian.
+const skippableHeaderLen = 8
 
 // Close adds collection.log, then writes the final package to a new file in
 // the spool directory: a zstd frame with the manifest.json entry, the spooled
@@ -46,8 +53,12 @@ func (w *Writer) Close() (*Package, error) {
 		return nil, fmt.Errorf("encode manifest: %w", err)
 	}
 	manifest = append(manifest, '\n')
+	var head bytes.Buffer
+	if err := writeManifestFrame(&head, manifest, w.manifest.FinishedAt); err != nil {
+		return nil, fmt.Errorf("encode manifest frame: %w", err)
+	}
 
-	pkg, err := w.writePackage(manifest)
+	pkg, err := w.writePackage(head.Bytes())
 	if err != nil {
 		return nil, err
 	}
@@ -84,8 +95,8 @@ func (w *Writer) addLog() error {
 	return nil
 }
 
-// finishBody ends the body frame without a tar end-of-archive marker, so
-// that the trailer frame can supply it after the body.
+// finishBody ends the body frame without a tar end-of-archive marker and
+// appends the trailer frame, which holds the marker, to the spool file.
 func (w *Writer) finishBody() error {
 	if err := w.tw.Flush(); err != nil {
 		return w.fail(err)
@@ -93,16 +104,19 @@ func (w *Writer) finishBody() error {
 	if err := w.enc.Close(); err != nil {
 		return w.fail(err)
 	}
-	if err := w.spoolBuf.Flush(); err != nil {
+	if err := writeFrame(w.spoolBuf, endOfArchive[:]); err != nil {
 		return w.fail(err)
 	}
-	if _, err := w.spool.Seek(0, io.SeekStart); err != nil {
+	if err := w.spoolBuf.Flush(); err != nil {
 		return w.fail(err)
 	}
 	return nil
 }
 
-func (w *Writer) writePackage(manifest []byte) (*Package, error) {
+// writePackage puts the manifest frame head in front of the spooled body
+// and trailer. It first tries to do so in place; where that is not possible
+// it copies the body to a new file.
+func (w *Writer) writePackage(head []byte) (*Package, error) {
 	name := "evidence-" + safeName(w.manifest.AssignmentID, w.manifest.TaskID) + "-*.tar.zst"
 	f, err := os.CreateTemp(w.opts.SpoolDir, name)
 	if err != nil {
@@ -111,14 +125,18 @@ func (w *Writer) writePackage(manifest []byte) (*Package, error) {
 	w.finalPath = f.Name()
 	defer f.Close()
 
+	if w.bodyOffset > 0 && w.prependInPlace(head) {
+		w.prependedInPlace = true
+		f.Close()
+		return w.renameSpool()
+	}
+
 	out := &hashingWriter{w: bufio.NewWriterSize(f, spoolBufferSize), h: sha256.New()}
-	if err := writeManifestFrame(out, manifest, w.manifest.FinishedAt); err != nil {
+	if _, err := out.Write(head); err != nil {
 		return nil, fmt.Errorf("write package %s: %w", f.Name(), err)
 	}
-	if _, err := io.CopyBuffer(out, onlyReader{w.spool}, w.buf); err != nil {
-		return nil, fmt.Errorf("write package %s: %w", f.Name(), err)
-	}
-	if err := writeFrame(out, endOfArchive[:]); err != nil {
+	body := io.NewSectionReader(w.spool, w.bodyOffset, math.MaxInt64-w.bodyOffset)
+	if _, err := io.CopyBuffer(out, body, w.buf); err != nil {
 		return nil, fmt.Errorf("write package %s: %w", f.Name(), err)
 	}
 	if err := out.w.Flush(); err != nil {
@@ -130,12 +148,55 @@ func (w *Writer) writePackage(manifest []byte) (*Package, error) {
 	if err := f.Close(); err != nil {
 		return nil, fmt.Errorf("close package %s: %w", f.Name(), err)
 	}
+	return &Package{Path: f.Name(), Size: out.n, SHA256: hex.EncodeToString(out.h.Sum(nil))}, nil
+}
 
-	return &Package{
-		Path:   f.Name(),
-		Size:   out.n,
-		SHA256: hex.EncodeToString(out.h.Sum(nil)),
-	}, nil
+// prependInPlace writes head and a skippable frame into the gap reserved
+// before the body, then removes the unused rest of the gap with
+// collapseRange, so the spool file becomes the package without a copy of
+// the body. It reports whether that worked; on false the spool's body is
+// unchanged and the caller copies it.
+func (w *Writer) prependInPlace(head []byte) bool {
+	align := blockSize(w.spool)
+	if align <= 0 || w.bodyOffset%align != 0 {
+		return false
+	}
+	used := int64(len(head)) + skippableHeaderLen
+	used = (used + align - 1) / align * align
+	if used > w.bodyOffset {
+		return false
+	}
+
+	// The skippable frame's payload is the part of the gap that is kept;
+	// it was never written, so it reads as zero bytes.
+	var skip [skippableHeaderLen]byte
+	binary.LittleEndian.PutUint32(skip[0:], 0x184D2A50)
+	binary.LittleEndian.PutUint32(skip[4:], uint32(used-int64(len(head))-skippableHeaderLen))
+	if _, err := w.spool.WriteAt(head, 0); err != nil {
+		return false
+	}
+	if _, err := w.spool.WriteAt(skip[:], int64(len(head))); err != nil {
+		return false
+	}
+	return collapseRange(w.spool, used, w.bodyOffset-used) == nil
+}
+
+// renameSpool syncs and hashes the spool file, which now holds the whole
+// package, and moves it to the package file name.
+func (w *Writer) renameSpool() (*Package, error) {
+	if err := w.spool.Sync(); err != nil {
+		return nil, fmt.Errorf("sync package: %w", err)
+	}
+	h := sha256.New()
+	size, err := io.CopyBuffer(h, io.NewSectionReader(w.spool, 0, math.MaxInt64), w.buf)
+	if err != nil {
+		return nil, fmt.Errorf("hash package: %w", err)
+	}
+	if err := os.Rename(w.spool.Name(), w.finalPath); err != nil {
+		return nil, fmt.Errorf("rename package: %w", err)
+	}
+	delete(w.temps, w.spool.Name())
+	return &Package{Path: w.finalPath, Size: size, SHA256: hex.EncodeToString(h.Sum(nil))}, nil
 }
 
 // writeManifestFrame writes one zstd frame holding the tar entry for

@@ -2,6 +2,7 @@ package evidence
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -41,9 +42,9 @@ func run(t *testing.T, dir, name string, args ...string) string {
 	return stdout.String()
 }
 
-func buildToolPackage(t *testing.T) *Package {
+func buildToolPackage(t *testing.T, copyBody bool) *Package {
 	t.Helper()
-	w, _ := newTestWriter(t)
+	w, _ := newTestWriterOpts(t, WriterOptions{copyBody: copyBody})
 	addBytes(t, w, "/var/log/syslog", bytes.Repeat([]byte("Jan  1 00:00:00 host sshd[1]: accepted\n"), 5000))
 	addBytes(t, w, "/home/u1/bad\xffname", []byte("non-UTF-8 name\n"))
 	addBytes(t, w, "/home/u1/"+strings.Repeat("\xfe", 200), []byte("long escaped name\n"))
@@ -67,7 +68,7 @@ func buildToolPackage(t *testing.T) *Package {
 
 func TestGNUTarListsManifestFirst(t *testing.T) {
 	requireTools(t, "tar", "zstd")
-	pkg := buildToolPackage(t)
+	pkg := buildToolPackage(t, false)
 
 	out := run(t, t.TempDir(), "tar", "--zstd", "-tvf", pkg.Path)
 	lines := strings.Split(strings.TrimSpace(out), "\n")
@@ -82,7 +83,14 @@ func TestGNUTarListsManifestFirst(t *testing.T) {
 
 func TestGNUTarExtractAndSHA256Sum(t *testing.T) {
 	requireTools(t, "tar", "zstd", "jq", "sha256sum", "sh")
-	pkg := buildToolPackage(t)
+	for _, copyBody := range []bool{false, true} {
+		t.Run(fmt.Sprintf("copyBody=%v", copyBody), func(t *testing.T) {
+			testGNUTarExtract(t, buildToolPackage(t, copyBody))
+		})
+	}
+}
+
+func testGNUTarExtract(t *testing.T, pkg *Package) {
 	dir := t.TempDir()
 
 	sidecar := run(t, dir, "sha256sum", pkg.Path)
@@ -111,7 +119,7 @@ func TestGNUTarExtractAndSHA256Sum(t *testing.T) {
 
 func TestGNUTarReadsManifestOnly(t *testing.T) {
 	requireTools(t, "tar", "zstd", "jq", "sh")
-	pkg := buildToolPackage(t)
+	pkg := buildToolPackage(t, false)
 
 	out := run(t, t.TempDir(), "sh", "-c", strings.ReplaceAll(readManifestCommand, "evidence-asg-1.tar.zst", pkg.Path))
 	if !strings.Contains(out, `"files_collected": 7`) {

@@ -35,8 +35,15 @@ func testHeader() Header {
 
 func newTestWriter(t *testing.T) (*Writer, string) {
 	t.Helper()
+	return newTestWriterOpts(t, WriterOptions{})
+}
+
+func newTestWriterOpts(t *testing.T, opts WriterOptions) (*Writer, string) {
+	t.Helper()
 	dir := t.TempDir()
-	w, err := NewWriter(WriterOptions{SpoolDir: dir, Header: testHeader()})
+	opts.SpoolDir = dir
+	opts.Header = testHeader()
+	w, err := NewWriter(opts)
 	if err != nil {
 		t.Fatalf("NewWriter: %v", err)
 	}
@@ -74,7 +81,15 @@ func dirEntries(t *testing.T, dir string) []string {
 }
 
 func TestWriterRoundTrip(t *testing.T) {
-	w, dir := newTestWriter(t)
+	for _, copyBody := range []bool{false, true} {
+		t.Run(fmt.Sprintf("copyBody=%v", copyBody), func(t *testing.T) {
+			testWriterRoundTrip(t, copyBody)
+		})
+	}
+}
+
+func testWriterRoundTrip(t *testing.T, copyBody bool) {
+	w, dir := newTestWriterOpts(t, WriterOptions{copyBody: copyBody})
 
 	text := []byte("line one\nline two\n")
 	got := addBytes(t, w, "/var/log/syslog", text)
@@ -112,8 +127,17 @@ func TestWriterRoundTrip(t *testing.T) {
 		t.Fatalf("Close: %v", err)
 	}
 
+	if reservedGap > 0 && !copyBody && !w.prependedInPlace {
+		t.Log("the spool file system cannot collapse ranges, so Close copied the body")
+	}
+	if copyBody && w.prependedInPlace {
+		t.Error("Close prepended in place although copyBody is set")
+	}
 	if names := dirEntries(t, dir); len(names) != 1 || names[0] != filepath.Base(pkg.Path) {
 		t.Errorf("spool directory holds %q, want only the package %s", names, filepath.Base(pkg.Path))
+	}
+	if pkg.Size > 1<<20 {
+		t.Errorf("package has %d bytes, want well under 1 MiB: the reserved gap was not removed", pkg.Size)
 	}
 	sum, size, err := HashFile(pkg.Path)
 	if err != nil {
