@@ -318,7 +318,8 @@ func (w *Writer) copyContent(entry *FileEntry, r io.Reader, size int64) error {
 			continue
 		}
 		if isCancel(readErr) {
-			return w.fail(fmt.Errorf("add file %q: %w", entry.Path, readErr))
+			w.err = fmt.Errorf("add file %q: %w", entry.Path, readErr)
+			return w.err
 		}
 		if readErr == io.EOF {
 			entry.AddFlag(FlagShrank)

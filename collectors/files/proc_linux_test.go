@@ -1,0 +1,42 @@
+package files
+
+import (
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/magpie-ir/magpie/internal/evidence"
+)
+
+func TestCollectProcFile(t *testing.T) {
+	pkg := collectPackage(t, Options{Root: "/", Patterns: []string{"/proc/self/status"}}, testHooks{})
+	entries := entryMap(t, pkg.Manifest)
+
+	// /proc/self is a symlink to the collecting process's own directory,
+	// so the file is recorded under its real path.
+	status := mustEntry(t, entries, "/proc/"+strconv.Itoa(os.Getpid())+"/status")
+	if status.MatchedAs != "/proc/self/status" {
+		t.Errorf("matched_as = %q, want /proc/self/status", status.MatchedAs)
+	}
+	if !status.HasFlag(evidence.FlagSizeZeroReadToEOF) {
+		t.Errorf("flags = %q, want %s", status.Flags, evidence.FlagSizeZeroReadToEOF)
+	}
+	content := string(archived(t, pkg)[status.ArchivePath])
+	if !strings.HasPrefix(content, "Name:") || int64(len(content)) != status.Size {
+		t.Errorf("archived %d bytes starting %.20q; want the status file of size %d", len(content), content, status.Size)
+	}
+	verifyPackage(t, pkg)
+}
+
+func TestCollectProcFileCap(t *testing.T) {
+	pkg := collectPackage(t, Options{
+		Root:               "/",
+		Patterns:           []string{"/proc/self/status"},
+		MaxVirtualFileSize: 16,
+	}, testHooks{})
+	status := mustEntry(t, entryMap(t, pkg.Manifest), "/proc/"+strconv.Itoa(os.Getpid())+"/status")
+	if !status.HasFlag(evidence.FlagTruncatedAtCap) || status.Size != 16 {
+		t.Errorf("entry = %+v, want 16 bytes flagged %s", status, evidence.FlagTruncatedAtCap)
+	}
+}
