@@ -433,3 +433,25 @@ func TestCollectInvalidOptions(t *testing.T) {
 		t.Error("Collect with a missing root succeeded")
 	}
 }
+
+func TestCollectUnlistableDir(t *testing.T) {
+	f := newFixture(t)
+	f.file("/home/locked/secret", "x")
+	f.file("/home/open/file", "y")
+
+	hooks := testHooks{open: func(path string) (*os.File, error) {
+		if strings.HasSuffix(path, "locked") {
+			return nil, &fs.PathError{Op: "open", Path: path, Err: syscall.EACCES}
+		}
+		return openFile(path)
+	}}
+	pkg := collectPackage(t, Options{Root: f.root, Patterns: []string{"/home/**/*"}}, hooks)
+	entries := entryMap(t, pkg.Manifest)
+
+	locked := mustEntry(t, entries, "/home/locked")
+	if locked.Type != evidence.TypeDir || locked.Error != "readdir: permission denied" {
+		t.Errorf("locked entry = %+v, want a directory with a readdir error", locked)
+	}
+	mustEntry(t, entries, "/home/open/file")
+	verifyPackage(t, pkg)
+}

@@ -4,6 +4,7 @@ package files
 
 import (
 	"net"
+	"strings"
 	"testing"
 	"time"
 
@@ -66,5 +67,48 @@ func TestCollectSpecialFiles(t *testing.T) {
 	if pkg.Manifest.Summary.FilesSkipped < 2 {
 		t.Errorf("summary = %+v, want the special files counted as skipped", pkg.Manifest.Summary)
 	}
+	verifyPackage(t, pkg)
+}
+
+// TestCollectPathTooLong builds a tree deeper than PATH_MAX (4096 bytes on
+// Linux) with directory-relative calls, which no path-based call can reach.
+func TestCollectPathTooLong(t *testing.T) {
+	f := newFixture(t)
+	f.mkdir("/long")
+	fd, err := unix.Open(f.host("/long"), unix.O_RDONLY|unix.O_DIRECTORY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := strings.Repeat("n", 250)
+	for range 20 {
+		if err := unix.Mkdirat(fd, name, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		next, err := unix.Openat(fd, name, unix.O_RDONLY|unix.O_DIRECTORY, 0)
+		unix.Close(fd)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fd = next
+	}
+	file, err := unix.Openat(fd, "deepest", unix.O_WRONLY|unix.O_CREAT, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unix.Close(file)
+	unix.Close(fd)
+	f.file("/long/short", "reachable")
+
+	pkg := collectPackage(t, Options{Root: f.root, Patterns: []string{"/long/**"}}, testHooks{})
+	var tooLong int
+	for _, e := range pkg.Manifest.Files {
+		if strings.HasSuffix(e.Error, "file name too long") {
+			tooLong++
+		}
+	}
+	if tooLong == 0 {
+		t.Error("no entry records the path that was too long")
+	}
+	mustEntry(t, entryMap(t, pkg.Manifest), "/long/short")
 	verifyPackage(t, pkg)
 }

@@ -38,6 +38,19 @@ func (c *collector) walk(n *node, states []state) error {
 		active = c.filterVisited(dirID, active, loop)
 	}
 
+	// List before recording, so that a directory that cannot be listed is
+	// recorded once, with the error.
+	var names []string
+	if dir != nil && len(active) > 0 {
+		var err error
+		names, err = c.childNames(dir, active)
+		if err != nil {
+			if err := c.recordDirError(dir, err); err != nil {
+				return err
+			}
+		}
+	}
+
 	if final {
 		if err := c.record(n); err != nil {
 			return err
@@ -49,15 +62,8 @@ func (c *collector) walk(n *node, states []state) error {
 			return err
 		}
 	}
-	if dir == nil || len(active) == 0 {
+	if len(names) == 0 {
 		return nil
-	}
-
-	names, err := c.childNames(dir, active)
-	if err != nil {
-		if err := c.recordDirError(dir, err); err != nil {
-			return err
-		}
 	}
 
 	c.ancestors[dirID]++
@@ -137,7 +143,7 @@ func (c *collector) childNames(dir *node, active []state) ([]string, error) {
 	for _, s := range active {
 		seg := c.patterns[s.pat][s.seg]
 		if seg.kind != segLiteral {
-			return readDirNames(c.hostPath(dir.real))
+			return c.readDirNames(c.hostPath(dir.real))
 		}
 		literal[seg.text] = struct{}{}
 	}
@@ -149,8 +155,8 @@ func (c *collector) childNames(dir *node, active []state) ([]string, error) {
 	return names, nil
 }
 
-func readDirNames(path string) ([]string, error) {
-	f, err := openFile(path)
+func (c *collector) readDirNames(path string) ([]string, error) {
+	f, err := c.open(path)
 	if err != nil {
 		return nil, err
 	}
