@@ -1,0 +1,48 @@
+package bench
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestReadReceipts(t *testing.T) {
+	log := strings.Join([]string{
+		`{"time":"2026-03-02T10:00:00.000000001+01:00","level":"INFO","msg":"responder started","responder_id":"r-1"}`,
+		`{"time":"2026-03-02T10:00:01.5+01:00","level":"INFO","msg":"assignment received","assignment_id":"a-1","task_id":"t-1","profile":"Empty"}`,
+		`not json at all`,
+		`{"time":"2026-03-02T10:00:02.25+01:00","level":"INFO","msg":"assignment received","assignment_id":"a-2","task_id":"t-2","profile":"Empty"}`,
+		// A requeued assignment is logged again; the first receipt counts.
+		`{"time":"2026-03-02T10:00:09+01:00","level":"INFO","msg":"assignment received","assignment_id":"a-1","task_id":"t-1","profile":"Empty"}`,
+	}, "\n")
+
+	got, err := readReceipts(strings.NewReader(log))
+	if err != nil {
+		t.Fatal(err)
+	}
+	zone := time.FixedZone("", 3600)
+	want := map[string]time.Time{
+		"t-1": time.Date(2026, 3, 2, 10, 0, 1, 500_000_000, zone),
+		"t-2": time.Date(2026, 3, 2, 10, 0, 2, 250_000_000, zone),
+	}
+	if diff := cmp.Diff(want, got, cmp.Comparer(func(a, b time.Time) bool { return a.Equal(b) })); diff != "" {
+		t.Errorf("readReceipts (-want +got):\n%s", diff)
+	}
+}
+
+func TestReadReceiptsMissingTaskID(t *testing.T) {
+	log := `{"time":"2026-03-02T10:00:01Z","level":"INFO","msg":"assignment received","assignment_id":"a-1"}`
+	_, err := readReceipts(strings.NewReader(log))
+	if err == nil || !strings.Contains(err.Error(), "task_id") {
+		t.Errorf("readReceipts = %v, want an error naming task_id", err)
+	}
+}
+
+func TestReadReceiptsBadTime(t *testing.T) {
+	log := `{"time":"yesterday","level":"INFO","msg":"assignment received","task_id":"t-1"}`
+	if _, err := readReceipts(strings.NewReader(log)); err == nil {
+		t.Error("readReceipts with an unparsable time returned no error")
+	}
+}
