@@ -53,7 +53,7 @@ type testHooks struct {
 
 // Collect records every path that matches opts.Patterns under opts.Root in
 // w, with the content of regular files. Each path is recorded once even
-// when several patterns match it; directories are walked in byte order of
+// when several patterns match it. Directories are walked in byte order of
 // their names, so the order of entries is deterministic.
 //
 // Problems with single paths are recorded in the manifest and collection

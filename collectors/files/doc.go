@@ -4,7 +4,7 @@
 // Patterns are absolute paths as seen inside the collection root, in
 // doublestar syntax: "*" matches within one path element, "**" any number of
 // elements, "{a,b}" either alternative (which may contain slashes). The root
-// is "/" on a live system or the mount point of an image; every path,
+// is "/" on a live system or the mount point of an image. Every path,
 // including absolute symlink targets, resolves inside it as under chroot.
 //
 // The collector is built for hostile file systems. Symlink loops, FIFOs,

@@ -14,7 +14,8 @@ const maxIDFileSize = 16 << 20
 
 // idNames maps numeric user and group ids to names, as the collection
 // root's /etc/passwd and /etc/group define them. The host's own account
-// database is never used, because an image's ids mean what its files say.
+// database is not used, because the ids in an image belong to the image's
+// accounts.
 type idNames struct {
 	users  map[uint32]string
 	groups map[uint32]string

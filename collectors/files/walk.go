@@ -180,7 +180,8 @@ func (c *collector) step(active []state, name string) []state {
 				next = append(next, state{pat: s.pat, seg: s.seg + 1})
 			}
 		case segGlob:
-			// The pattern was validated, so Match cannot fail.
+			// parsePattern checked the pattern with ValidatePattern, and
+			// Match fails only for invalid patterns.
 			if ok, _ := doublestar.Match(seg.text, name); ok {
 				next = append(next, state{pat: s.pat, seg: s.seg + 1})
 			}

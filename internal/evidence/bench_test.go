@@ -48,6 +48,9 @@ func generateTree(tb testing.TB, dir string, total int64) int64 {
 			written += size
 		}
 	}
+	// Flush the new files to disk, so that their writeback does not slow
+	// down the writes of the benchmark itself.
+	syncFileSystems()
 	return written
 }
 

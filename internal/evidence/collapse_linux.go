@@ -15,8 +15,8 @@ const reservedGap = 64 << 20
 
 // collapseRange removes length bytes at offset from f and shifts the rest of
 // the file down, without copying data. ext4 and XFS support it when offset
-// and length are multiples of the block size; other file systems, such as
-// tmpfs, return an error and the caller copies instead.
+// and length are multiples of the block size. Other file systems, such as
+// tmpfs, return an error, and the caller copies instead.
 func collapseRange(f *os.File, offset, length int64) error {
 	return unix.Fallocate(int(f.Fd()), unix.FALLOC_FL_COLLAPSE_RANGE, offset, length)
 }

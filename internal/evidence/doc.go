@@ -8,10 +8,10 @@
 // tar, zstd, jq and sha256sum alone. docs/evidence-format.md describes the
 // format for people who verify packages without Magpie.
 //
-// Writer builds a package while collectors run. Because the manifest must
-// come first but is only complete at the end, Writer compresses the body
-// entries into a spool file as they arrive and, on Close, writes the final
-// package as three zstd frames: the manifest entry, the spooled body and the
-// tar end-of-archive blocks. A zstd decoder joins concatenated frames into
-// one stream, so standard tools read the result as a single tar archive.
+// Writer builds a package while collectors run. The manifest must come first
+// but is only complete at the end. So Writer compresses the body entries
+// into a spool file as they arrive, and Close puts a zstd frame with the
+// manifest entry in front of the body and a frame with the tar
+// end-of-archive blocks after it. A zstd decoder joins concatenated frames
+// into one stream, so standard tools read the result as one tar archive.
 package evidence

@@ -31,8 +31,8 @@ func (e *CollectorError) Unwrap() error { return e.Err }
 // AddLive runs fn with a writer for live/<collector>.jsonl and adds the
 // result to the package. The output is spooled to a temporary file first,
 // because the tar header needs its size. The manifest records its size,
-// SHA-256, number of records (newline characters) and fn's error; the entry
-// is kept even when fn fails or panics, and that failure is returned as a
+// SHA-256, number of records (newline characters) and fn's error. The entry
+// is kept even when fn fails or panics, and AddLive then returns a
 // *CollectorError. Any other error means the package cannot be completed.
 //
 // collector must be a non-empty name of letters, digits, '.', '_' or '-',

@@ -51,7 +51,7 @@ const (
 	// returned data when read to EOF, as /proc and /sys files do.
 	FlagSizeZeroReadToEOF = "size_zero_read_to_eof"
 	// FlagPaddedAfterReadError marks a file whose read failed part way. The
-	// rest of the archived content is zero bytes and Error says why.
+	// rest of the archived content is zero bytes and Error holds the reason.
 	FlagPaddedAfterReadError = "padded_after_read_error"
 	// FlagSymlinkLoop marks a directory symlink that points to one of its
 	// own ancestors, so it was not followed.
@@ -144,10 +144,11 @@ type FileEntry struct {
 	// SizeAtEnd is the stat size after reading, set when it differs from
 	// the size at open.
 	SizeAtEnd *int64 `json:"size_at_end,omitempty"`
-	// Skipped is why content was not collected, for example
+	// Skipped is the reason content was not collected, for example
 	// "fifo not collected".
 	Skipped string `json:"skipped,omitempty"`
-	// Error is what failed, for example "open: permission denied".
+	// Error is the failure that stopped or cut collection, for example
+	// "open: permission denied".
 	Error string `json:"error,omitempty"`
 }
 

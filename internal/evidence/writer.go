@@ -29,8 +29,8 @@ const (
 	spoolBufferSize = 1 << 20
 	// windowSize is the zstd window, 2 MiB like the zstd command at level 3.
 	// With concurrent blocks the encoder compresses jobs of four windows in
-	// parallel; larger windows gave the same ratio on the BenchmarkWriter
-	// tree but a longer tail of compression after the last file.
+	// parallel. Larger windows gave the same ratio on the BenchmarkWriter
+	// tree but left more compression to finish after the last file.
 	windowSize = 2 << 20
 )
 
@@ -86,7 +86,7 @@ type Writer struct {
 	hash      hash.Hash
 	sum       []byte
 
-	// bodyOffset is where the body starts in the spool file: reservedGap,
+	// bodyOffset is the offset of the body in the spool file: reservedGap,
 	// or zero when Close must copy the body after the manifest frame.
 	bodyOffset int64
 
@@ -350,8 +350,8 @@ func checkSizeAtEnd(entry *FileEntry, s statter, size int64) {
 		return
 	}
 	end := fi.Size()
-	// A file whose stat size was zero was read to EOF, so a different stat
-	// size afterwards says nothing about growth.
+	// A file whose stat size was zero was read to EOF, so its stat size
+	// afterwards does not show growth.
 	if entry.HasFlag(FlagSizeZeroReadToEOF) || entry.HasFlag(FlagTruncatedAtCap) {
 		return
 	}
@@ -424,8 +424,8 @@ func normalizeTimes(e *FileEntry) {
 }
 
 // tarMode returns the tar header mode for a file with the octal mode
-// modeOctal. The owner read bit is always set so that an analyst who
-// extracts the package without root privileges can read every file; the
+// modeOctal. It always sets the owner read bit, so that an analyst who
+// extracts the package without root privileges can read every file. The
 // manifest keeps the original mode.
 func tarMode(modeOctal string) int64 {
 	mode, err := strconv.ParseUint(modeOctal, 8, 32)

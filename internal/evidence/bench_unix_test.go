@@ -1,0 +1,7 @@
+//go:build unix
+
+package evidence
+
+import "syscall"
+
+func syncFileSystems() { syscall.Sync() }
