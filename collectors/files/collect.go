@@ -101,9 +101,10 @@ type collector struct {
 	open     func(path string) (*os.File, error)
 	ids      idNames
 
-	seen      map[string]struct{}   // real paths already recorded
-	visited   map[visitKey]struct{} // directories walked for a "**" state
-	ancestors map[fileID]int        // directories on the current route
+	seen       map[string]struct{}   // real paths already recorded
+	visited    map[visitKey]struct{} // directories walked for a "**" state
+	ancestors  map[fileID]int        // directories on the current route
+	pseudoDevs map[uint64]bool       // devices that hold a pseudo file system
 
 	filesDone    int64
 	bytesRead    int64
@@ -132,16 +133,17 @@ func newCollector(ctx context.Context, opts Options, w *evidence.Writer, hooks t
 	}
 
 	c := &collector{
-		ctx:       ctx,
-		w:         w,
-		root:      root,
-		maxVirt:   opts.MaxVirtualFileSize,
-		progress:  opts.Progress,
-		hooks:     hooks,
-		open:      openFile,
-		seen:      make(map[string]struct{}),
-		visited:   make(map[visitKey]struct{}),
-		ancestors: make(map[fileID]int),
+		ctx:        ctx,
+		w:          w,
+		root:       root,
+		maxVirt:    opts.MaxVirtualFileSize,
+		progress:   opts.Progress,
+		hooks:      hooks,
+		open:       openFile,
+		seen:       make(map[string]struct{}),
+		visited:    make(map[visitKey]struct{}),
+		ancestors:  make(map[fileID]int),
+		pseudoDevs: make(map[uint64]bool),
 	}
 	if c.maxVirt <= 0 {
 		c.maxVirt = DefaultMaxVirtualFileSize

@@ -10,7 +10,9 @@
 // The collector is built for hostile file systems. Symlink loops, FIFOs,
 // sockets, devices, /proc files that report size zero, files that change
 // while they are read, unreadable files and names that are not valid UTF-8
-// are all recorded in the manifest, and collection continues.
+// are all recorded in the manifest, and collection continues. Files on
+// procfs, sysfs and similar Linux file systems are read to EOF up to a cap,
+// because their stat sizes are not their content lengths.
 //
 // Symlinks: a matched symlink is recorded as a symlink entry, and its
 // resolved target is recorded under the target's own path, with content when

@@ -40,3 +40,24 @@ func TestCollectProcFileCap(t *testing.T) {
 		t.Errorf("entry = %+v, want 16 bytes flagged %s", status, evidence.FlagTruncatedAtCap)
 	}
 }
+
+func TestCollectSysfsAttribute(t *testing.T) {
+	const path = "/sys/kernel/uevent_seqnum"
+	fi, err := os.Stat(path)
+	if err != nil || fi.Size() == 0 {
+		t.Skipf("skipping: %s with a non-zero stat size is not available here", path)
+	}
+
+	pkg := collectPackage(t, Options{Root: "/", Patterns: []string{path}}, testHooks{})
+	e := mustEntry(t, entryMap(t, pkg.Manifest), path)
+	if !e.HasFlag(evidence.FlagPseudoFSReadToEOF) {
+		t.Errorf("flags = %q, want %s", e.Flags, evidence.FlagPseudoFSReadToEOF)
+	}
+	if e.HasFlag(evidence.FlagShrank) {
+		t.Errorf("flags = %q: the attribute was padded to its stat size", e.Flags)
+	}
+	content := archived(t, pkg)[e.ArchivePath]
+	if len(content) == 0 || len(content) >= int(fi.Size()) || content[len(content)-1] != '\n' {
+		t.Errorf("archived %q, want the short attribute text", content)
+	}
+}

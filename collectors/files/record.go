@@ -152,8 +152,8 @@ func (c *collector) collectFile(n *node) error {
 	}
 
 	r := &fileReader{ctx: c.ctx, f: f}
-	if size == 0 {
-		return c.collectVirtual(e, r)
+	if size == 0 || c.onPseudoFS(n, f) {
+		return c.collectVirtual(e, r, size)
 	}
 	recorded, err := c.w.AddFile(e, r, size)
 	if err != nil {
@@ -165,10 +165,10 @@ func (c *collector) collectFile(n *node) error {
 	return nil
 }
 
-// collectVirtual archives a file whose stat size is zero, as /proc and
-// /sys files report. It reads to EOF, up to the cap, into memory first,
-// because the tar header needs the size.
-func (c *collector) collectVirtual(e evidence.FileEntry, r *fileReader) error {
+// collectVirtual archives a file whose stat size is zero or, on procfs and
+// sysfs, not its content length. It reads to EOF, up to the cap, into memory
+// first, because the tar header needs the size.
+func (c *collector) collectVirtual(e evidence.FileEntry, r *fileReader, statSize int64) error {
 	data, readErr := readCapped(r, c.maxVirt+1, c.virtBuf[:0])
 	c.virtBuf = data[:0]
 	if errors.Is(readErr, context.Canceled) || errors.Is(readErr, context.DeadlineExceeded) {
@@ -179,7 +179,10 @@ func (c *collector) collectVirtual(e evidence.FileEntry, r *fileReader) error {
 		data = data[:c.maxVirt]
 		e.AddFlag(evidence.FlagTruncatedAtCap)
 	}
-	if len(data) > 0 {
+	switch {
+	case statSize > 0:
+		e.AddFlag(evidence.FlagPseudoFSReadToEOF)
+	case len(data) > 0:
 		e.AddFlag(evidence.FlagSizeZeroReadToEOF)
 	}
 	if readErr != nil {
@@ -197,6 +200,20 @@ func (c *collector) collectVirtual(e evidence.FileEntry, r *fileReader) error {
 	c.filesDone++
 	c.reportProgress(false)
 	return nil
+}
+
+// onPseudoFS reports whether n, open as f, is on a pseudo file system. The
+// answer is cached per device.
+func (c *collector) onPseudoFS(n *node, f *os.File) bool {
+	if !n.st.hasIno {
+		return isPseudoFS(f)
+	}
+	pseudo, known := c.pseudoDevs[n.st.dev]
+	if !known {
+		pseudo = isPseudoFS(f)
+		c.pseudoDevs[n.st.dev] = pseudo
+	}
+	return pseudo
 }
 
 // readCapped reads r until EOF or until buf holds limit bytes, growing buf

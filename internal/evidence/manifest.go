@@ -44,12 +44,17 @@ const (
 	// FlagShrank marks a file that returned fewer bytes than its size at
 	// open. The archived content is padded with zero bytes to that size.
 	FlagShrank = "shrank_while_reading"
-	// FlagTruncatedAtCap marks a file whose stat size was zero and whose
-	// content was cut at the collector's cap.
+	// FlagTruncatedAtCap marks a file that was read to EOF because its stat
+	// size was zero or untrustworthy, and whose content was cut at the
+	// collector's cap.
 	FlagTruncatedAtCap = "truncated_at_cap"
 	// FlagSizeZeroReadToEOF marks a file whose stat size was zero but which
 	// returned data when read to EOF, as /proc and /sys files do.
 	FlagSizeZeroReadToEOF = "size_zero_read_to_eof"
+	// FlagPseudoFSReadToEOF marks a file on procfs, sysfs or a similar file
+	// system whose stat size does not give the content length, for example
+	// 4096 for a sysfs attribute. The content was read to EOF instead.
+	FlagPseudoFSReadToEOF = "pseudo_fs_read_to_eof"
 	// FlagPaddedAfterReadError marks a file whose read failed part way. The
 	// rest of the archived content is zero bytes and Error holds the reason.
 	FlagPaddedAfterReadError = "padded_after_read_error"

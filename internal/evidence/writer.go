@@ -350,9 +350,9 @@ func checkSizeAtEnd(entry *FileEntry, s statter, size int64) {
 		return
 	}
 	end := fi.Size()
-	// A file whose stat size was zero was read to EOF, so its stat size
-	// afterwards does not show growth.
-	if entry.HasFlag(FlagSizeZeroReadToEOF) || entry.HasFlag(FlagTruncatedAtCap) {
+	// A file that was read to EOF because its stat size was zero or
+	// untrustworthy does not show growth in its stat size.
+	if entry.HasFlag(FlagSizeZeroReadToEOF) || entry.HasFlag(FlagPseudoFSReadToEOF) || entry.HasFlag(FlagTruncatedAtCap) {
 		return
 	}
 	entry.SizeAtEnd = &end
