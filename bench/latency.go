@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"slices"
 	"time"
 
@@ -141,7 +140,7 @@ func waitReceipts(ctx context.Context, responder *harness.Process, ids []string)
 	ticker := time.NewTicker(receiptPollInterval)
 	defer ticker.Stop()
 	for {
-		receipts, err := readReceiptFile(responder.LogPath)
+		receipts, err := readLogFileTimes(responder.LogPath, receiptMessage)
 		if err != nil {
 			return nil, err
 		}
@@ -163,15 +162,6 @@ func waitReceipts(ctx context.Context, responder *harness.Process, ids []string)
 		case <-ticker.C:
 		}
 	}
-}
-
-func readReceiptFile(path string) (map[string]time.Time, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("open responder log: %w", err)
-	}
-	defer f.Close()
-	return readReceipts(f)
 }
 
 // waitCompleted polls the task list until every task in ids has

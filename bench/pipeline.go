@@ -38,6 +38,12 @@ type MagpieRun struct {
 	// Wall is from just before the trigger call to the first poll that
 	// sees the task completed.
 	Wall time.Duration
+	// Collect is from the responder's "assignment received" log line to
+	// its "collection finished" line: reading, hashing and compressing
+	// into the spool, and finishing the package. Upload is from there to
+	// "evidence uploaded".
+	Collect time.Duration
+	Upload  time.Duration
 	// ResponderCPU and ConsoleCPU are user plus system time spent during
 	// Wall.
 	ResponderCPU time.Duration
@@ -241,7 +247,7 @@ func runMagpie(ctx context.Context, env pipelineEnv, perfDir string) (run Magpie
 	if err != nil {
 		return run, err
 	}
-	responder, err := lab.StartResponder(ctx, console, harness.ResponderOptions{Root: cfg.Root, ProfilesDir: env.profilesDir})
+	responder, err := lab.StartResponder(ctx, console, harness.ResponderOptions{Root: cfg.Root, ProfilesDir: env.profilesDir, LogJSON: true})
 	if err != nil {
 		return run, err
 	}
@@ -311,6 +317,9 @@ func runMagpie(ctx context.Context, env pipelineEnv, perfDir string) (run Magpie
 		return run, fmt.Errorf("completed task %s has no evidence package", task.ID)
 	}
 	run.EvidenceBytes = a.Evidence.Size
+	if run.Collect, run.Upload, err = readPhases(ctx, responder.Process, task.ID); err != nil {
+		return run, err
+	}
 
 	pkg := filepath.Join(console.DataDir, "evidence", filepath.FromSlash(repository.Key(task.ID, a.ID)))
 	manifest, err := evidence.ReadManifest(pkg)
@@ -324,6 +333,33 @@ func runMagpie(ctx context.Context, env pipelineEnv, perfDir string) (run Magpie
 			pkg, sum.FilesCollected, sum.BytesCollected, sum.FilesFailed, env.tree.Files, env.tree.Bytes)
 	}
 	return run, nil
+}
+
+// readPhases returns the collect and upload durations of task from the
+// responder's JSON log. The responder logs "evidence uploaded" after the
+// console has replied, so it may lag the task's completion slightly; this
+// polls until the line appears.
+func readPhases(ctx context.Context, responder *harness.Process, taskID string) (collect, upload time.Duration, err error) {
+	var received, collected, uploaded time.Time
+	err = harness.WaitFor(ctx, time.Minute, "responder log of the upload", responder, func() (bool, error) {
+		var times [3]map[string]time.Time
+		for i, msg := range []string{receiptMessage, collectedMessage, uploadedMessage} {
+			t, err := readLogFileTimes(responder.LogPath, msg)
+			if err != nil {
+				return false, err
+			}
+			times[i] = t
+		}
+		var ok [3]bool
+		received, ok[0] = times[0][taskID]
+		collected, ok[1] = times[1][taskID]
+		uploaded, ok[2] = times[2][taskID]
+		return ok[0] && ok[1] && ok[2], nil
+	})
+	if err != nil {
+		return 0, 0, err
+	}
+	return collected.Sub(received), uploaded.Sub(collected), nil
 }
 
 // startPerf starts 'perf record' with call graphs on each process,

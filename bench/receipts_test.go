@@ -8,7 +8,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-func TestReadReceipts(t *testing.T) {
+func TestReadLogTimes(t *testing.T) {
 	log := strings.Join([]string{
 		`{"time":"2026-03-02T10:00:00.000000001+01:00","level":"INFO","msg":"responder started","responder_id":"r-1"}`,
 		`{"time":"2026-03-02T10:00:01.5+01:00","level":"INFO","msg":"assignment received","assignment_id":"a-1","task_id":"t-1","profile":"Empty"}`,
@@ -18,7 +18,7 @@ func TestReadReceipts(t *testing.T) {
 		`{"time":"2026-03-02T10:00:09+01:00","level":"INFO","msg":"assignment received","assignment_id":"a-1","task_id":"t-1","profile":"Empty"}`,
 	}, "\n")
 
-	got, err := readReceipts(strings.NewReader(log))
+	got, err := readLogTimes(strings.NewReader(log), receiptMessage)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,21 +28,21 @@ func TestReadReceipts(t *testing.T) {
 		"t-2": time.Date(2026, 3, 2, 10, 0, 2, 250_000_000, zone),
 	}
 	if diff := cmp.Diff(want, got, cmp.Comparer(func(a, b time.Time) bool { return a.Equal(b) })); diff != "" {
-		t.Errorf("readReceipts (-want +got):\n%s", diff)
+		t.Errorf("readLogTimes (-want +got):\n%s", diff)
 	}
 }
 
-func TestReadReceiptsMissingTaskID(t *testing.T) {
+func TestReadLogTimesMissingTaskID(t *testing.T) {
 	log := `{"time":"2026-03-02T10:00:01Z","level":"INFO","msg":"assignment received","assignment_id":"a-1"}`
-	_, err := readReceipts(strings.NewReader(log))
+	_, err := readLogTimes(strings.NewReader(log), receiptMessage)
 	if err == nil || !strings.Contains(err.Error(), "task_id") {
-		t.Errorf("readReceipts = %v, want an error naming task_id", err)
+		t.Errorf("readLogTimes = %v, want an error naming task_id", err)
 	}
 }
 
-func TestReadReceiptsBadTime(t *testing.T) {
+func TestReadLogTimesBadTime(t *testing.T) {
 	log := `{"time":"yesterday","level":"INFO","msg":"assignment received","task_id":"t-1"}`
-	if _, err := readReceipts(strings.NewReader(log)); err == nil {
-		t.Error("readReceipts with an unparsable time returned no error")
+	if _, err := readLogTimes(strings.NewReader(log), receiptMessage); err == nil {
+		t.Error("readLogTimes with an unparsable time returned no error")
 	}
 }

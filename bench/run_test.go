@@ -73,6 +73,9 @@ func TestRunSmallEndToEnd(t *testing.T) {
 	if run.Magpie.Wall <= 0 || run.Baseline.Wall <= 0 {
 		t.Errorf("wall times Magpie %v, baseline %v; want both > 0", run.Magpie.Wall, run.Baseline.Wall)
 	}
+	if run.Magpie.Collect <= 0 || run.Magpie.Upload <= 0 {
+		t.Errorf("phases collect %v, upload %v; want both > 0", run.Magpie.Collect, run.Magpie.Upload)
+	}
 	if run.Magpie.FilesCollected != 40 || run.Magpie.BytesCollected != 2<<20 {
 		t.Errorf("package holds %d files, %d bytes; want 40 files, %d bytes", run.Magpie.FilesCollected, run.Magpie.BytesCollected, 2<<20)
 	}
@@ -108,7 +111,7 @@ func TestRunSmallEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"| evidence pipeline | ratio Magpie / baseline |", "| responder idle | VmRSS", "| trigger to receipt | p50"} {
+	for _, want := range []string{"| evidence pipeline | ratio of the medians, Magpie / baseline |", "| responder idle | VmRSS", "| trigger to receipt | p50"} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("results file lacks %q", want)
 		}

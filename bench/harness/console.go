@@ -68,7 +68,7 @@ func (l *Lab) StartConsole(ctx context.Context, profilesDir string) (*Console, e
 	}
 
 	c := &Console{Process: p, DataDir: dataDir, CAFile: filepath.Join(dataDir, caFile), cliBin: filepath.Join(l.BinDir, CLIBinary)}
-	err = waitFor(ctx, startTimeout, "console addresses file", p, func() (bool, error) {
+	err = WaitFor(ctx, startTimeout, "console addresses file", p, func() (bool, error) {
 		return c.readAddresses()
 	})
 	if err != nil {
@@ -139,9 +139,9 @@ func (c *Console) CLI(ctx context.Context, args ...string) (string, error) {
 	return stdout.String(), nil
 }
 
-// waitFor calls check every pollInterval until it returns true, it
-// returns an error, p exits, ctx ends or timeout passes.
-func waitFor(ctx context.Context, timeout time.Duration, what string, p *Process, check func() (bool, error)) error {
+// WaitFor calls check every 100 ms until it returns true, it returns an
+// error, p exits, ctx ends or timeout passes. p may be nil.
+func WaitFor(ctx context.Context, timeout time.Duration, what string, p *Process, check func() (bool, error)) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	ticker := time.NewTicker(pollInterval)

@@ -66,7 +66,7 @@ func TestStopKillsAfterGrace(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = waitFor(context.Background(), 10*time.Second, "trap installed", p, func() (bool, error) {
+	err = WaitFor(context.Background(), 10*time.Second, "trap installed", p, func() (bool, error) {
 		_, err := os.Stat(marker)
 		return err == nil, nil
 	})
@@ -105,9 +105,9 @@ func TestWaitForExitedProcess(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = waitFor(context.Background(), time.Minute, "never", p, func() (bool, error) { return false, nil })
+	err = WaitFor(context.Background(), time.Minute, "never", p, func() (bool, error) { return false, nil })
 	if err == nil || !strings.Contains(err.Error(), "exited early") {
-		t.Errorf("waitFor = %v, want an error saying the process exited early", err)
+		t.Errorf("WaitFor = %v, want an error saying the process exited early", err)
 	}
 }
 

@@ -64,7 +64,7 @@ func (l *Lab) StartResponder(ctx context.Context, c *Console, opts ResponderOpti
 // stores it in r.Info. Each lab has one console with one responder, so
 // the first online responder is r.
 func (c *Console) WaitOnline(ctx context.Context, r *Responder) error {
-	return waitFor(ctx, startTimeout, "responder online", r.Process, func() (bool, error) {
+	return WaitFor(ctx, startTimeout, "responder online", r.Process, func() (bool, error) {
 		list, err := c.Responders(ctx)
 		if err != nil {
 			return false, err
