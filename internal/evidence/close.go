@@ -5,9 +5,9 @@ import (
 	"bufio"
 	"bytes"
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"hash"
 	"io"
@@ -125,10 +125,15 @@ func (w *Writer) writePackage(head []byte) (*Package, error) {
 	w.finalPath = f.Name()
 	defer f.Close()
 
-	if w.bodyOffset > 0 && w.prependInPlace(head) {
-		w.prependedInPlace = true
-		f.Close()
-		return w.renameSpool()
+	if w.bodyOffset > 0 {
+		pkg, err := w.prependInPlace(head)
+		if err == nil {
+			w.prependedInPlace = true
+			return pkg, nil
+		}
+		if !errors.Is(err, errInPlaceUnavailable) {
+			return nil, err
+		}
 	}
 
 	out := &hashingWriter{w: bufio.NewWriterSize(f, spoolBufferSize), h: sha256.New()}
@@ -149,54 +154,6 @@ func (w *Writer) writePackage(head []byte) (*Package, error) {
 		return nil, fmt.Errorf("close package %s: %w", f.Name(), err)
 	}
 	return &Package{Path: f.Name(), Size: out.n, SHA256: hex.EncodeToString(out.h.Sum(nil))}, nil
-}
-
-// prependInPlace writes head and a skippable frame into the gap reserved
-// before the body, then removes the unused rest of the gap with
-// collapseRange, so the spool file becomes the package without a copy of
-// the body. It reports whether that worked; on false the spool's body is
-// unchanged and the caller copies it.
-func (w *Writer) prependInPlace(head []byte) bool {
-	align := blockSize(w.spool)
-	if align <= 0 || w.bodyOffset%align != 0 {
-		return false
-	}
-	used := int64(len(head)) + skippableHeaderLen
-	used = (used + align - 1) / align * align
-	if used > w.bodyOffset {
-		return false
-	}
-
-	// The skippable frame's payload is the part of the gap that is kept;
-	// it was never written, so it reads as zero bytes.
-	var skip [skippableHeaderLen]byte
-	binary.LittleEndian.PutUint32(skip[0:], 0x184D2A50)
-	binary.LittleEndian.PutUint32(skip[4:], uint32(used-int64(len(head))-skippableHeaderLen))
-	if _, err := w.spool.WriteAt(head, 0); err != nil {
-		return false
-	}
-	if _, err := w.spool.WriteAt(skip[:], int64(len(head))); err != nil {
-		return false
-	}
-	return collapseRange(w.spool, used, w.bodyOffset-used) == nil
-}
-
-// renameSpool syncs and hashes the spool file, which now holds the whole
-// package, and moves it to the package file name.
-func (w *Writer) renameSpool() (*Package, error) {
-	if err := w.spool.Sync(); err != nil {
-		return nil, fmt.Errorf("sync package: %w", err)
-	}
-	h := sha256.New()
-	size, err := io.CopyBuffer(h, io.NewSectionReader(w.spool, 0, math.MaxInt64), w.buf)
-	if err != nil {
-		return nil, fmt.Errorf("hash package: %w", err)
-	}
-	if err := os.Rename(w.spool.Name(), w.finalPath); err != nil {
-		return nil, fmt.Errorf("rename package: %w", err)
-	}
-	delete(w.temps, w.spool.Name())
-	return &Package{Path: w.finalPath, Size: size, SHA256: hex.EncodeToString(h.Sum(nil))}, nil
 }
 
 // writeManifestFrame writes one zstd frame holding the tar entry for
