@@ -29,6 +29,24 @@ type Machine struct {
 	Kernel string
 	OS     string
 	Arch   string
+	// LoadBefore and LoadAfter are the 1, 5 and 15 minute load averages
+	// from /proc/loadavg when the benchmarks started and ended. Other
+	// work on the machine shows here and slows the results.
+	LoadBefore string
+	LoadAfter  string
+}
+
+// readLoad returns the three load averages of /proc/loadavg, or "".
+func readLoad() string {
+	data, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+	fields := strings.Fields(string(data))
+	if len(fields) < 3 {
+		return ""
+	}
+	return strings.Join(fields[:3], " ")
 }
 
 // readMachine describes this host.
@@ -39,6 +57,8 @@ func readMachine() Machine {
 		GoVersion: runtime.Version(),
 		OS:        runtime.GOOS,
 		Arch:      runtime.GOARCH,
+
+		LoadBefore: readLoad(),
 	}
 	if data, err := os.ReadFile("/proc/cpuinfo"); err == nil {
 		m.CPUModel, m.SHANI = parseCPUInfo(data)

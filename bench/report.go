@@ -68,9 +68,10 @@ func (r *Results) Markdown() string {
 
 func (r *Results) writeMachine(b *strings.Builder) {
 	m := r.Machine
-	fmt.Fprintf(b, "Run %s on %s/%s, %d CPUs (%s), SHA extensions (sha_ni): %s, memory %.1f GiB, Linux %s, %s. MB is 10^6 bytes.\n\n",
+	fmt.Fprintf(b, "Run %s on %s/%s, %d CPUs (%s), SHA extensions (sha_ni): %s, memory %.1f GiB, Linux %s, %s. ",
 		m.Date.UTC().Format("2006-01-02 15:04 MST"), m.OS, m.Arch, m.CPUs, orUnknown(m.CPUModel), yesNo(m.SHANI),
 		float64(m.MemoryBytes)/(1<<30), orUnknown(m.Kernel), m.GoVersion)
+	fmt.Fprintf(b, "Load average (1, 5, 15 min) at the start: %s, at the end: %s. MB is 10^6 bytes.\n\n", orUnknown(m.LoadBefore), orUnknown(m.LoadAfter))
 }
 
 func orUnknown(s string) string {

@@ -70,6 +70,7 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 		results.Latency = &l
 	}
 
+	results.Machine.LoadAfter = readLoad()
 	if err := os.MkdirAll(filepath.Dir(cfg.OutFile), 0o755); err != nil {
 		return results, fmt.Errorf("create output directory: %w", err)
 	}
