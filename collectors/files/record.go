@@ -202,8 +202,8 @@ func (c *collector) collectVirtual(e evidence.FileEntry, r *fileReader, statSize
 	return nil
 }
 
-// onPseudoFS reports whether n, open as f, is on a pseudo file system. The
-// answer is cached per device.
+// onPseudoFS reports whether n, open as f, is on a pseudo file system. It
+// caches the result per device.
 func (c *collector) onPseudoFS(n *node, f *os.File) bool {
 	if !n.st.hasIno {
 		return isPseudoFS(f)
