@@ -69,3 +69,21 @@ func TestValidatePattern(t *testing.T) {
 		}
 	}
 }
+
+func FuzzParsePattern(f *testing.F) {
+	f.Add("/{home/*,root}/.config/opera{,/*}/{History,Cookies}{,-wal}")
+	f.Add(`/a/\{x,y\}/[{]/**/**`)
+	f.Fuzz(func(t *testing.T, p string) {
+		expanded, err := parsePattern(p)
+		if err != nil {
+			return
+		}
+		for _, segs := range expanded {
+			for _, s := range segs {
+				if s.text == "" || s.text == "." || s.text == ".." || strings.Contains(s.text, "/") {
+					t.Fatalf("parsePattern(%q) gave segment %q", p, s.text)
+				}
+			}
+		}
+	})
+}

@@ -139,3 +139,30 @@ func TestModeString(t *testing.T) {
 		})
 	}
 }
+
+func FuzzArchivePath(f *testing.F) {
+	f.Add("/home/u1/x")
+	f.Add("/tmp/a\xffb/%25")
+	f.Add("/" + strings.Repeat("\xfe", 200))
+	f.Add("/a/new\nline")
+	f.Fuzz(func(t *testing.T, raw string) {
+		got, err := ArchivePath(raw)
+		if err != nil {
+			return
+		}
+		if !strings.HasPrefix(got, FilesPrefix) {
+			t.Fatalf("ArchivePath(%q) = %q, want the %s prefix", raw, got, FilesPrefix)
+		}
+		if !utf8.ValidString(got) {
+			t.Fatalf("ArchivePath(%q) = %q is not valid UTF-8", raw, got)
+		}
+		for _, comp := range strings.Split(strings.TrimPrefix(got, FilesPrefix), "/") {
+			if len(comp) == 0 || len(comp) > 255 || comp == "." || comp == ".." {
+				t.Fatalf("ArchivePath(%q) has component %q", raw, comp)
+			}
+			if strings.ContainsFunc(comp, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+				t.Fatalf("ArchivePath(%q) has a control character in %q", raw, comp)
+			}
+		}
+	})
+}
