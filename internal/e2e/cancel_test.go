@@ -15,7 +15,7 @@ func TestCancelReachesRunningResponder(t *testing.T) {
 	root := t.TempDir()
 	// A sparse 64 GiB log keeps the responder busy far longer than the test
 	// waits, without using disk space.
-	huge := filepath.Join(root, "var", "log", "huge.log")
+	huge := filepath.Join(root, "var", "log", "syslog")
 	os.MkdirAll(filepath.Dir(huge), 0o755)
 	f, err := os.Create(huge)
 	if err != nil {

@@ -43,17 +43,19 @@ type manifest struct {
 		ID       string `json:"id"`
 		Hostname string `json:"hostname"`
 	} `json:"responder"`
-	Files []struct {
-		Path          string   `json:"path"`
-		PathRawBase64 string   `json:"path_raw_base64"`
-		ArchivePath   string   `json:"archive_path"`
-		Type          string   `json:"type"`
-		Size          int64    `json:"size"`
-		SHA256        string   `json:"sha256"`
-		Skipped       string   `json:"skipped"`
-		Error         string   `json:"error"`
-		Flags         []string `json:"flags"`
-	} `json:"files"`
+	Files []fileEntry `json:"files"`
+}
+
+type fileEntry struct {
+	Path          string   `json:"path"`
+	PathRawBase64 string   `json:"path_raw_base64"`
+	ArchivePath   string   `json:"archive_path"`
+	Type          string   `json:"type"`
+	Size          int64    `json:"size"`
+	SHA256        string   `json:"sha256"`
+	Skipped       string   `json:"skipped"`
+	Error         string   `json:"error"`
+	Flags         []string `json:"flags"`
 }
 
 type trigger struct {
@@ -255,24 +257,32 @@ func TestTriggerToVerifiedPackage(t *testing.T) {
 		}
 	})
 
+	entry := func(t *testing.T, path string) fileEntry {
+		t.Helper()
+		i, ok := byPath[path]
+		if !ok {
+			t.Fatalf("%s: not in the manifest", path)
+		}
+		return m.Files[i]
+	}
+
 	t.Run("unreadable file", func(t *testing.T) {
-		e := m.Files[byPath[fx.unreadable]]
-		if _, ok := byPath[fx.unreadable]; !ok || e.Error == "" || e.ArchivePath != "" {
+		e := entry(t, fx.unreadable)
+		if e.Error == "" || e.ArchivePath != "" {
 			t.Errorf("unreadable file entry = %+v, want an error and no content", e)
 		}
 	})
 
 	t.Run("fifo skipped", func(t *testing.T) {
-		e := m.Files[byPath[fx.fifo]]
-		if _, ok := byPath[fx.fifo]; !ok || e.Type != "fifo" || e.Skipped == "" || e.ArchivePath != "" {
+		e := entry(t, fx.fifo)
+		if e.Type != "fifo" || e.Skipped == "" || e.ArchivePath != "" {
 			t.Errorf("fifo entry = %+v, want type fifo, skipped, no content", e)
 		}
 	})
 
 	t.Run("symlink loops end", func(t *testing.T) {
-		for _, p := range []string{"/var/log/a.log", "/var/log/b.log"} {
-			e := m.Files[byPath[p]]
-			if _, ok := byPath[p]; !ok || e.Type != "symlink" {
+		for _, p := range []string{"/var/log/auth.log.1", "/var/log/auth.log.2"} {
+			if e := entry(t, p); e.Type != "symlink" {
 				t.Errorf("%s entry = %+v, want a symlink entry", p, e)
 			}
 		}
@@ -284,7 +294,7 @@ func TestTriggerToVerifiedPackage(t *testing.T) {
 	})
 
 	t.Run("growing file", func(t *testing.T) {
-		e := m.Files[byPath[fx.growing]]
+		e := entry(t, fx.growing)
 		got, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(e.ArchivePath)))
 		if err != nil {
 			t.Fatal(err)

