@@ -6,7 +6,6 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"hash"
@@ -48,11 +47,10 @@ func (w *Writer) Close() (*Package, error) {
 
 	w.manifest.FinishedAt = time.Now().UTC()
 	w.manifest.Summary = summarize(w.manifest.Files)
-	manifest, err := json.MarshalIndent(&w.manifest, "", "  ")
+	manifest, err := encodeManifest(&w.manifest)
 	if err != nil {
 		return nil, fmt.Errorf("encode manifest: %w", err)
 	}
-	manifest = append(manifest, '\n')
 	var head bytes.Buffer
 	if err := writeManifestFrame(&head, manifest, w.manifest.FinishedAt); err != nil {
 		return nil, fmt.Errorf("encode manifest frame: %w", err)

@@ -58,6 +58,9 @@ const (
 	// FlagPaddedAfterReadError marks a file whose read failed part way. The
 	// rest of the archived content is zero bytes and Error holds the reason.
 	FlagPaddedAfterReadError = "padded_after_read_error"
+	// FlagTimeOutOfRange marks an entry with a timestamp outside the years
+	// 0 to 9999 that RFC 3339 can express. Such timestamps are left out.
+	FlagTimeOutOfRange = "time_out_of_range"
 	// FlagSymlinkLoop marks a directory symlink that points to one of its
 	// own ancestors, so it was not followed.
 	FlagSymlinkLoop = "symlink_loop"

@@ -416,11 +416,19 @@ func withComponentSuffix(name, suffix string) string {
 	return dir + cutComponent(last, maxComponent-len(suffix)) + suffix
 }
 
+// normalizeTimes converts e's times to UTC and drops those that RFC 3339,
+// and so JSON decoders of the manifest, cannot express.
 func normalizeTimes(e *FileEntry) {
-	e.Mtime = e.Mtime.UTC()
-	e.Atime = e.Atime.UTC()
-	e.Ctime = e.Ctime.UTC()
-	e.Btime = e.Btime.UTC()
+	for _, t := range []*time.Time{&e.Mtime, &e.Atime, &e.Ctime, &e.Btime} {
+		if t.IsZero() {
+			continue
+		}
+		*t = t.UTC()
+		if y := t.Year(); y < 0 || y > 9999 {
+			*t = time.Time{}
+			e.AddFlag(FlagTimeOutOfRange)
+		}
+	}
 }
 
 // tarMode returns the tar header mode for a file with the octal mode

@@ -478,3 +478,26 @@ func TestManyFilesVerify(t *testing.T) {
 		t.Errorf("report: checked %d, problems %q", report.EntriesChecked, report.Problems)
 	}
 }
+
+func TestAddEntryTimeOutOfRange(t *testing.T) {
+	w, _ := newTestWriter(t)
+	e := FileEntry{Path: "/future", Type: TypeFile, Mtime: time.Date(12000, 1, 1, 0, 0, 0, 0, time.UTC), Atime: time.Unix(5, 0)}
+	if err := w.AddEntry(e); err != nil {
+		t.Fatal(err)
+	}
+	pkg, err := w.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := ReadManifest(pkg.Path)
+	if err != nil {
+		t.Fatalf("ReadManifest: %v", err)
+	}
+	got := m.Files[0]
+	if !got.Mtime.IsZero() || !got.HasFlag(FlagTimeOutOfRange) {
+		t.Errorf("entry = %+v, want mtime dropped and flagged", got)
+	}
+	if !got.Atime.Equal(time.Unix(5, 0)) {
+		t.Errorf("atime = %v, want the in-range time kept", got.Atime)
+	}
+}
