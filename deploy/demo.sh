@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Runs Magpie's main job on this host with the embedded defaults: starts a
-# console in a temporary data directory, enrolls a responder on this host,
-# creates a trigger, calls its URL with this host's name, waits for the task,
-# downloads and verifies the evidence package, prints a summary, and stops
-# what it started. Usage: make demo (or deploy/demo.sh after make build).
+# Runs Magpie's main job on this host with the embedded defaults. It starts a
+# console in a temporary data directory and enrolls a responder on this host.
+# It creates a trigger, calls its URL with this host's name and waits for the
+# task. Then it downloads and verifies the evidence package, prints a summary
+# and stops what it started. Usage: make demo (or deploy/demo.sh after make
+# build).
 #
 # Environment:
 #   MAGPIE_DEMO_PROFILE  acquisition profile (default "Quick Triage")

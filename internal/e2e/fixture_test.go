@@ -18,8 +18,8 @@ import (
 // and the hostile inputs a collector must survive.
 type fixture struct {
 	root string
-	// collected maps paths inside root to whether their content must be in
-	// the package.
+	// collected lists the paths inside root whose content must be in the
+	// package, byte for byte.
 	collected []string
 	// nonUTF8 is the path of a file whose name is not valid UTF-8.
 	nonUTF8 string

@@ -198,7 +198,7 @@ func (a *Agent) session(ctx context.Context, client pb.RespondersClient) (connec
 	}
 	welcome := first.GetWelcome()
 	if welcome == nil {
-		return false, errors.New("console did not answer Hello with Welcome")
+		return false, fmt.Errorf("console sent %T instead of Welcome after Hello", first.GetMsg())
 	}
 	a.log.Info("connected to console", "responder_id", welcome.GetResponderId(), "heartbeat_seconds", welcome.GetHeartbeatSeconds())
 

@@ -67,9 +67,9 @@ func (a *Agent) enroll(ctx context.Context) (*state, error) {
 	return loadState(a.cfg.StateDir)
 }
 
-// bootstrapCA reads the CA certificate given with --ca, which the responder
-// trusts for its first connection only; afterwards it trusts the CA the
-// console returned at enrollment.
+// bootstrapCA reads the CA certificate given with --ca. The responder trusts
+// it for the enrollment call only. Afterwards it trusts the CA certificate
+// that the console returned at enrollment.
 func (a *Agent) bootstrapCA() (*x509.CertPool, error) {
 	if a.cfg.CAFile == "" {
 		return nil, errors.New("missing console CA: pass --ca FILE (the console's DATA_DIR/ca.pem) for enrollment")

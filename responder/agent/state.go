@@ -23,7 +23,7 @@ const (
 	identityFile = "identity.json"
 )
 
-// identity is what the responder keeps about its enrollment.
+// identity is the responder's enrollment record: its ID and its console.
 type identity struct {
 	ResponderID string `json:"responder_id"`
 	Console     string `json:"console"`
