@@ -120,7 +120,7 @@ func NewWriter(opts WriterOptions) (*Writer, error) {
 		archivePaths: make(map[string]struct{}),
 		liveNames:    make(map[string]struct{}),
 		temps:        make(map[string]struct{}),
-		buf:          make([]byte, copyBufferSize),
+		buf:          make([]byte, copyBufferSize+1),
 		hash:         sha256.New(),
 		sum:          make([]byte, 0, sha256.Size),
 		bodyOffset:   reservedGap,
@@ -288,10 +288,11 @@ func (w *Writer) AddFile(entry FileEntry, r io.Reader, size int64) (FileEntry, e
 		return entry, w.fail(err)
 	}
 
-	if err := w.copyContent(&entry, r, size); err != nil {
+	endSeen, err := w.copyContent(&entry, r, size)
+	if err != nil {
 		return entry, err
 	}
-	if s, ok := r.(statter); ok {
+	if s, ok := r.(statter); ok && !endSeen {
 		checkSizeAtEnd(&entry, s, size)
 	}
 
@@ -300,17 +301,36 @@ func (w *Writer) AddFile(entry FileEntry, r io.Reader, size int64) (FileEntry, e
 }
 
 // copyContent writes size bytes of r to the current tar entry and sets the
-// entry's SHA-256, flags and read error.
-func (w *Writer) copyContent(entry *FileEntry, r io.Reader, size int64) error {
+// entry's SHA-256, flags and read error. When r is a file (it has a Stat
+// method), the last read asks for one byte more than needed: getting it
+// shows that the file grew, and getting exactly the rest shows that the file
+// ended at size, which copyContent reports as endSeen so that AddFile can
+// skip the stat call.
+func (w *Writer) copyContent(entry *FileEntry, r io.Reader, size int64) (endSeen bool, err error) {
+	_, probe := r.(statter)
 	w.hash.Reset()
 	var done int64
 	for done < size {
-		n := int(min(int64(len(w.buf)), size-done))
-		k, readErr := r.Read(w.buf[:n])
+		want := min(int64(copyBufferSize), size-done)
+		ask := want
+		if probe && want == size-done {
+			ask = want + 1
+		}
+		k, readErr := r.Read(w.buf[:ask])
+		switch {
+		case int64(k) > want:
+			k = int(want)
+			entry.AddFlag(FlagGrew)
+		case ask > want && int64(k) == want:
+			// A regular file returns less than requested only at its end.
+			// NOTE: some network and FUSE file systems return short reads
+			// before the end, which hides growth at this point.
+			endSeen = true
+		}
 		if k > 0 {
 			w.hash.Write(w.buf[:k])
 			if _, err := w.tw.Write(w.buf[:k]); err != nil {
-				return w.fail(err)
+				return false, w.fail(err)
 			}
 			done += int64(k)
 		}
@@ -319,7 +339,7 @@ func (w *Writer) copyContent(entry *FileEntry, r io.Reader, size int64) error {
 		}
 		if isCancel(readErr) {
 			w.err = fmt.Errorf("add file %q: %w", entry.Path, readErr)
-			return w.err
+			return false, w.err
 		}
 		if readErr == io.EOF {
 			entry.AddFlag(FlagShrank)
@@ -334,14 +354,14 @@ func (w *Writer) copyContent(entry *FileEntry, r io.Reader, size int64) error {
 		n := min(int64(len(zeros)), size-done)
 		w.hash.Write(zeros[:n])
 		if _, err := w.tw.Write(zeros[:n]); err != nil {
-			return w.fail(err)
+			return false, w.fail(err)
 		}
 		done += n
 	}
 
 	w.sum = w.hash.Sum(w.sum[:0])
 	entry.SHA256 = hex.EncodeToString(w.sum)
-	return nil
+	return endSeen && !entry.HasFlag(FlagShrank), nil
 }
 
 func checkSizeAtEnd(entry *FileEntry, s statter, size int64) {

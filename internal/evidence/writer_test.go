@@ -501,3 +501,32 @@ func TestAddEntryTimeOutOfRange(t *testing.T) {
 		t.Errorf("atime = %v, want the in-range time kept", got.Atime)
 	}
 }
+
+// countingStatReader counts Stat calls.
+type countingStatReader struct {
+	io.Reader
+	stats int
+}
+
+func (r *countingStatReader) Stat() (fs.FileInfo, error) {
+	r.stats++
+	return fakeInfo{size: 5}, nil
+}
+
+func TestAddFileEndSeenSkipsStat(t *testing.T) {
+	w, _ := newTestWriter(t)
+	e := FileEntry{}
+	e.SetPath("/steady")
+
+	r := &countingStatReader{Reader: strings.NewReader("12345")}
+	got, err := w.AddFile(e, r, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.stats != 0 {
+		t.Errorf("Stat called %d times, want 0: the short final read showed the end", r.stats)
+	}
+	if len(got.Flags) != 0 || got.SizeAtEnd != nil {
+		t.Errorf("entry = %+v, want no flags", got)
+	}
+}
