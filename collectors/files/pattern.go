@@ -42,6 +42,9 @@ func parsePattern(p string) ([][]segment, error) {
 	if !strings.HasPrefix(p, "/") {
 		return nil, fmt.Errorf("%w %q: must be an absolute path starting with /", ErrInvalidPattern, p)
 	}
+	if strings.IndexByte(p, 0) >= 0 {
+		return nil, fmt.Errorf("%w %q: contains a NUL byte, which no path can", ErrInvalidPattern, p)
+	}
 	if !doublestar.ValidatePattern(p) {
 		return nil, fmt.Errorf("%w %q: unbalanced brackets or braces, or a trailing backslash", ErrInvalidPattern, p)
 	}

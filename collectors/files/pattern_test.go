@@ -62,7 +62,7 @@ func TestValidatePattern(t *testing.T) {
 			t.Errorf("ValidatePattern(%q) = %v, want nil", p, err)
 		}
 	}
-	invalid := []string{"", "var/log", "/var/log/[", "/a/{b", "/a/../etc/shadow"}
+	invalid := []string{"", "var/log", "/var/log/[", "/a/{b", "/a/../etc/shadow", "/a/b\x00c"}
 	for _, p := range invalid {
 		if err := ValidatePattern(p); !errors.Is(err, ErrInvalidPattern) {
 			t.Errorf("ValidatePattern(%q) = %v, want ErrInvalidPattern", p, err)
