@@ -133,8 +133,8 @@ func listTree(tb testing.TB, dir string) []benchFile {
 
 // archiveTree writes one package with every file in files, opening each
 // file the way the files collector does.
-func archiveTree(tb testing.TB, spool string, files []benchFile) *Package {
-	w, err := NewWriter(WriterOptions{SpoolDir: spool, Header: testHeader()})
+func archiveTree(tb testing.TB, spool string, files []benchFile, compression Compression) *Package {
+	w, err := NewWriter(WriterOptions{SpoolDir: spool, Header: testHeader(), Compression: compression})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -158,10 +158,19 @@ func archiveTree(tb testing.TB, spool string, files []benchFile) *Package {
 	return pkg
 }
 
-// BenchmarkWriter archives a generated mixed tree, reading, hashing and
-// compressing every file. Compare it with BenchmarkTarZstd on the same
-// machine.
+// BenchmarkWriter archives a generated mixed tree with the default
+// compression, reading, hashing and compressing every file. Compare it with
+// BenchmarkTarZstd on the same machine.
 func BenchmarkWriter(b *testing.B) {
+	benchmarkWriter(b, CompressionFast)
+}
+
+// BenchmarkWriterBetter is BenchmarkWriter with CompressionBetter.
+func BenchmarkWriterBetter(b *testing.B) {
+	benchmarkWriter(b, CompressionBetter)
+}
+
+func benchmarkWriter(b *testing.B, compression Compression) {
 	tree := b.TempDir()
 	total := generateTree(b, tree, benchTreeSize)
 	files := listTree(b, tree)
@@ -170,7 +179,7 @@ func BenchmarkWriter(b *testing.B) {
 	b.ResetTimer()
 
 	for b.Loop() {
-		pkg := archiveTree(b, spool, files)
+		pkg := archiveTree(b, spool, files, compression)
 		b.ReportMetric(float64(pkg.Size)/float64(total), "ratio")
 		os.Remove(pkg.Path)
 	}

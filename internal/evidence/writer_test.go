@@ -530,3 +530,23 @@ func TestAddFileEndSeenSkipsStat(t *testing.T) {
 		t.Errorf("entry = %+v, want no flags", got)
 	}
 }
+
+func TestWriterCompressionBetter(t *testing.T) {
+	w, _ := newTestWriterOpts(t, WriterOptions{Compression: CompressionBetter})
+	addBytes(t, w, "/a", bytes.Repeat([]byte("compressible "), 1000))
+	pkg, err := w.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	report, err := VerifyFile(pkg.Path)
+	if err != nil || !report.OK() {
+		t.Errorf("VerifyFile = %+v, %v", report, err)
+	}
+}
+
+func TestNewWriterRejectsUnknownCompression(t *testing.T) {
+	_, err := NewWriter(WriterOptions{SpoolDir: t.TempDir(), Compression: Compression(7)})
+	if err == nil {
+		t.Error("NewWriter with compression 7 succeeded")
+	}
+}
