@@ -27,11 +27,13 @@ const (
 	copyBufferSize = 1 << 20
 	// spoolBufferSize buffers compressed output on its way to the spool.
 	spoolBufferSize = 1 << 20
-	// windowSize is the zstd window, 2 MiB like the zstd command at level 3.
-	// With concurrent blocks the encoder compresses jobs of four windows in
-	// parallel. Larger windows gave the same ratio on the BenchmarkWriter
-	// tree but left more compression to finish after the last file.
-	windowSize = 2 << 20
+	// windowSize is the zstd window. With concurrent blocks the encoder
+	// compresses jobs of four windows in parallel and keeps several jobs in
+	// memory. On a 1 GB tree of logs, database pages and random data, 1 MiB
+	// gave the same package size and speed as 2 MiB with about half the
+	// peak RSS (110 MB instead of 200 MB), and larger windows left more
+	// compression to finish after the last file.
+	windowSize = 1 << 20
 )
 
 // zeros is the source of the padding written for files that return fewer
