@@ -11,7 +11,7 @@ import (
 )
 
 // fullEntry returns a FileEntry with every field set, so that a field that
-// appendFileEntry forgets shows up as a difference.
+// appendFileEntry omits shows up as a difference.
 func fullEntry(t *testing.T) FileEntry {
 	t.Helper()
 	var e FileEntry

@@ -31,7 +31,7 @@ const (
 	// compresses jobs of four windows in parallel and keeps several jobs in
 	// memory. On a 1 GB tree of logs, database pages and random data, 1 MiB
 	// gave the same package size and speed as 2 MiB with about half the
-	// peak RSS (110 MB instead of 200 MB), and larger windows left more
+	// peak RSS (110 MB instead of 200 MB). Larger windows also left more
 	// compression to finish after the last file.
 	windowSize = 1 << 20
 )
@@ -50,8 +50,8 @@ const (
 	// CompressionFast uses the zstd encoder's fastest level, which
 	// compresses about as well as the zstd command at level 1. It is the
 	// default because the encoder's default level, about zstd level 3,
-	// took 1.3 to 1.6 times the CPU time on the trees we measured, and on
-	// two cores the Writer then falls behind `tar | zstd -3 -T1` once it
+	// took 1.3 to 1.6 times the CPU time on the trees we measured. On two
+	// cores the Writer then falls behind `tar | zstd -3 -T1`, because it
 	// also hashes every file. Packages of the BenchmarkWriter tree were 1%
 	// larger than with CompressionBetter, and of Go's source tree 7%.
 	CompressionFast Compression = iota
@@ -341,8 +341,8 @@ func (w *Writer) AddFile(entry FileEntry, r io.Reader, size int64) (FileEntry, e
 
 // copyContent writes size bytes of r to the current tar entry and sets the
 // entry's SHA-256, flags and read error. When r is a file (it has a Stat
-// method), the last read asks for one byte more than needed: getting it
-// shows that the file grew, and getting exactly the rest shows that the file
+// method), the last read requests one byte more than needed. Receiving it
+// shows that the file grew. Receiving exactly the rest shows that the file
 // ended at size, which copyContent reports as endSeen so that AddFile can
 // skip the stat call.
 func (w *Writer) copyContent(entry *FileEntry, r io.Reader, size int64) (endSeen bool, err error) {
