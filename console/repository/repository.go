@@ -54,8 +54,13 @@ type Upload struct {
 	file    *os.File
 	hash    hash.Hash
 	written int64
+	flushed int64 // bytes handed to startWriteback
 	done    bool
 }
+
+// writebackEvery is how many bytes an upload accumulates before it starts
+// writing them to disk in the background.
+const writebackEvery = 32 << 20
 
 // Create starts receiving the package stored under key.
 func (l *Local) Create(key string) (*Upload, error) {
@@ -82,6 +87,10 @@ func (u *Upload) WriteAt(p []byte, offset int64) error {
 	}
 	u.hash.Write(p)
 	u.written += int64(len(p))
+	if u.written-u.flushed >= writebackEvery {
+		startWriteback(u.file, u.flushed, u.written-u.flushed)
+		u.flushed = u.written
+	}
 	return nil
 }
 

@@ -86,6 +86,12 @@ func (s *Server) NewGRPCServer(serverCert tls.Certificate) *grpc.Server {
 		grpc.KeepaliveParams(keepalive.ServerParameters{Time: time.Minute, Timeout: 20 * time.Second}),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
 		grpc.MaxRecvMsgSize(MaxChunkSize+64<<10),
+		// Large fixed windows let uploads stream without waiting on flow
+		// control; the default window starts at 64 KiB and grows.
+		grpc.InitialWindowSize(8<<20),
+		grpc.InitialConnWindowSize(8<<20),
+		grpc.ReadBufferSize(256<<10),
+		grpc.WriteBufferSize(256<<10),
 	)
 	pb.RegisterEnrollmentServer(gs, s)
 	pb.RegisterRespondersServer(gs, s)

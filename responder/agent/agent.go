@@ -34,6 +34,12 @@ const (
 	maxReconnectDelay = time.Minute
 )
 
+// gRPC transport sizes for evidence uploads.
+const (
+	flowControlWindow   = 8 << 20
+	transportBufferSize = 256 << 10
+)
+
 // Config configures an Agent.
 type Config struct {
 	// ConsoleAddr is the console's gRPC address, host:port.
@@ -130,6 +136,12 @@ func (a *Agent) Run(ctx context.Context) error {
 	conn, err := grpc.NewClient(a.cfg.ConsoleAddr,
 		grpc.WithTransportCredentials(creds),
 		grpc.WithKeepaliveParams(keepalive.ClientParameters{Time: 30 * time.Second, Timeout: 20 * time.Second, PermitWithoutStream: true}),
+		// Large fixed windows keep a 1 MiB-chunk upload from waiting on
+		// flow control; the default window starts at 64 KiB and grows.
+		grpc.WithInitialWindowSize(flowControlWindow),
+		grpc.WithInitialConnWindowSize(flowControlWindow),
+		grpc.WithReadBufferSize(transportBufferSize),
+		grpc.WithWriteBufferSize(transportBufferSize),
 	)
 	if err != nil {
 		return fmt.Errorf("connect to console %s: %w", a.cfg.ConsoleAddr, err)

@@ -2,8 +2,6 @@ package agent
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -177,15 +175,13 @@ func (a *Agent) uploadOnce(ctx context.Context, client pb.RespondersClient, assi
 		return closeErr(stream, err)
 	}
 
-	// Hash what is actually sent, so a package changed on disk after
-	// collection is caught here and not only at the console.
-	h := sha256.New()
+	// The console hashes what it receives and rejects the package when the
+	// hash differs from pkg.SHA256, so the bytes are not hashed again here.
 	buf := make([]byte, uploadChunkSize)
 	var offset int64
 	for {
 		n, rerr := io.ReadFull(f, buf)
 		if n > 0 {
-			h.Write(buf[:n])
 			err := stream.Send(&pb.UploadRequest{Msg: &pb.UploadRequest_Chunk{Chunk: &pb.UploadChunk{Offset: offset, Data: buf[:n]}}})
 			if err != nil {
 				return closeErr(stream, err)
@@ -198,9 +194,6 @@ func (a *Agent) uploadOnce(ctx context.Context, client pb.RespondersClient, assi
 		if rerr != nil {
 			return fmt.Errorf("read package: %w", rerr)
 		}
-	}
-	if sum := hex.EncodeToString(h.Sum(nil)); sum != pkg.SHA256 {
-		return fmt.Errorf("package changed on disk after collection: hashed %s at close, %s now", pkg.SHA256, sum)
 	}
 	err = stream.Send(&pb.UploadRequest{Msg: &pb.UploadRequest_Trailer{Trailer: &pb.UploadTrailer{Sha256: pkg.SHA256}}})
 	if err != nil {
