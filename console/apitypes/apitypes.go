@@ -111,11 +111,12 @@ type Assignment struct {
 }
 
 // Task states, derived from the assignments: "completed" when every
-// assignment completed, "failed" when all are terminal and one is not
-// completed, otherwise "open".
+// assignment completed, "cancelled" when every assignment was cancelled,
+// "failed" when all are terminal and any other mix, otherwise "open".
 const (
 	TaskOpen      = "open"
 	TaskCompleted = "completed"
+	TaskCancelled = "cancelled"
 	TaskFailed    = "failed"
 )
 

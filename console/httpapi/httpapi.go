@@ -75,6 +75,9 @@ func New(cfg Config) http.Handler {
 	h.handleAuthed("POST /api/v1/tasks/{id}/cancel", h.cancelTask)
 	h.handleAuthed("GET /api/v1/assignments/{id}/evidence", h.downloadEvidence)
 	h.handleAuthed("GET /api/v1/audit", h.listAudit)
+	h.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, fmt.Sprintf("no API route %s %s: see the route list in the documentation", r.Method, r.URL.Path))
+	})
 
 	return h.accessLog(h.mux)
 }

@@ -199,6 +199,21 @@ func (h *Handler) cancelTask(w http.ResponseWriter, r *http.Request) {
 		writeStoreError(w, fmt.Sprintf("task %q", id), err)
 		return
 	}
+	as, err := h.cfg.Store.ListAssignments(r.Context(), id)
+	if err != nil {
+		writeStoreError(w, fmt.Sprintf("task %q", id), err)
+		return
+	}
+	open := 0
+	for _, a := range as {
+		if !a.State.Terminal() {
+			open++
+		}
+	}
+	if open == 0 {
+		writeError(w, http.StatusConflict, fmt.Sprintf("task %q has no open assignments to cancel: every assignment already ended", id))
+		return
+	}
 	if err := h.cfg.Tasks.Cancel(r.Context(), id, actor(r.Context())); err != nil {
 		h.log.Error("cancel task failed", "task_id", id, "error", err)
 		writeStoreError(w, fmt.Sprintf("task %q", id), err)
@@ -217,6 +232,10 @@ func (h *Handler) downloadEvidence(w http.ResponseWriter, r *http.Request) {
 	a, err := h.cfg.Store.GetAssignment(r.Context(), id)
 	if err != nil {
 		writeStoreError(w, fmt.Sprintf("assignment %q", id), err)
+		return
+	}
+	if a.State.Terminal() && a.State != store.StateCompleted {
+		writeError(w, http.StatusNotFound, fmt.Sprintf("assignment %q ended without evidence (state %s: %s)", id, a.State, a.Error))
 		return
 	}
 	if a.State != store.StateCompleted || a.EvidencePath == "" {
@@ -292,7 +311,7 @@ func (h *Handler) apiTask(r *http.Request, t store.Task, hostnames map[string]st
 		ExpiresAt:   t.ExpiresAt,
 		Assignments: []apitypes.Assignment{},
 	}
-	completed, terminal := 0, 0
+	completed, cancelled, terminal := 0, 0, 0
 	for _, a := range as {
 		aa := apitypes.Assignment{
 			ID:          a.ID,
@@ -311,6 +330,9 @@ func (h *Handler) apiTask(r *http.Request, t store.Task, hostnames map[string]st
 			aa.Evidence = &apitypes.Evidence{SHA256: a.EvidenceSHA256, Size: a.EvidenceSize}
 			completed++
 		}
+		if a.State == store.StateCancelled {
+			cancelled++
+		}
 		if a.State.Terminal() {
 			terminal++
 		}
@@ -319,6 +341,8 @@ func (h *Handler) apiTask(r *http.Request, t store.Task, hostnames map[string]st
 	switch {
 	case len(as) > 0 && completed == len(as):
 		out.State = apitypes.TaskCompleted
+	case len(as) > 0 && cancelled == len(as):
+		out.State = apitypes.TaskCancelled
 	case len(as) > 0 && terminal == len(as):
 		out.State = apitypes.TaskFailed
 	default:

@@ -23,12 +23,14 @@ func (h *Handler) trigger(w http.ResponseWriter, r *http.Request) {
 	trig, err := h.cfg.Store.GetTrigger(ctx, name)
 	if err != nil {
 		log.Warn("trigger call rejected", "reason", "unknown trigger")
+		h.audit(ctx, "remote:"+r.RemoteAddr, "trigger.reject", name, "unknown trigger")
 		writeTriggerError(w, http.StatusNotFound, apitypes.TriggerError{Message: fmt.Sprintf("trigger %q not found", name)})
 		return
 	}
 	token := r.URL.Query().Get("token")
 	if token == "" || !auth.Equal(trig.TokenHash, token) {
 		log.Warn("trigger call rejected", "reason", "wrong or missing token")
+		h.audit(ctx, "remote:"+r.RemoteAddr, "trigger.reject", name, "wrong or missing token")
 		writeTriggerError(w, http.StatusUnauthorized, apitypes.TriggerError{Message: "invalid trigger token: use the token printed by 'magpie triggers create' or the latest 'magpie triggers rotate'"})
 		return
 	}
@@ -68,13 +70,15 @@ func (h *Handler) trigger(w http.ResponseWriter, r *http.Request) {
 			}
 			parts = append(parts, fmt.Sprintf("%q matches %s", a.Endpoint, strings.Join(names, ", ")))
 		}
-		terr.Message = "ambiguous endpoint, nothing collected: " + strings.Join(parts, "; ") + ". Call the trigger with the FQDN or an IP address"
+		terr.Message = "ambiguous endpoint, nothing collected: " + strings.Join(parts, "; ") + ". Call the trigger with the FQDN, or an address that only one responder has"
 		log.Warn("trigger call rejected", "reason", "ambiguous endpoint", "endpoints", endpoints)
+		h.audit(ctx, "trigger:"+trig.Name, "trigger.reject", trig.Name, "ambiguous: "+strings.Join(parts, "; "))
 		writeTriggerError(w, http.StatusConflict, terr)
 		return
 	}
 	if len(res.Matches) == 0 {
 		log.Warn("trigger call rejected", "reason", "no endpoint matched", "not_found", res.NotFound)
+		h.audit(ctx, "trigger:"+trig.Name, "trigger.reject", trig.Name, "no responder matches "+strings.Join(quoteAll(res.NotFound), ", "))
 		writeTriggerError(w, http.StatusNotFound, apitypes.TriggerError{
 			Message:  "no responder matches " + strings.Join(quoteAll(res.NotFound), ", ") + ": check 'magpie responders list'",
 			NotFound: res.NotFound,

@@ -3,7 +3,8 @@
 //
 // Rules, in order, for one endpoint string:
 //   - An IP address (v4, v6, or v4-mapped v6) matches every responder that
-//     reported it on any interface.
+//     reported it on any interface. Loopback, link-local and unspecified
+//     addresses never match: every host has them, so they name no host.
 //   - A name is compared without case and without a trailing dot. A name with
 //     a dot first matches responders whose FQDN (or full hostname) equals it;
 //     an exact FQDN match wins over any short-name match.
@@ -93,6 +94,9 @@ func Resolve(endpoints []string, candidates []Candidate) Result {
 
 func resolveOne(endpoint string, candidates []Candidate) []Candidate {
 	if addr, ok := parseIP(endpoint); ok {
+		if !identifiesHost(addr) {
+			return nil
+		}
 		return filter(candidates, func(c Candidate) bool {
 			return slices.ContainsFunc(c.IPs, func(s string) bool {
 				other, ok := parseIP(s)
@@ -131,6 +135,11 @@ func parseIP(s string) (netip.Addr, bool) {
 		return netip.Addr{}, false
 	}
 	return addr.Unmap().WithZone(""), true
+}
+
+// identifiesHost reports whether addr can tell one machine from another.
+func identifiesHost(addr netip.Addr) bool {
+	return !addr.IsLoopback() && !addr.IsLinkLocalUnicast() && !addr.IsLinkLocalMulticast() && !addr.IsUnspecified()
 }
 
 func normalizeName(s string) string {

@@ -14,6 +14,8 @@ var fleet = []Candidate{
 	{ID: "r5", Hostname: "mail", FQDN: "mail.corp.example"},
 	{ID: "r6", Hostname: "mail-gw", FQDN: "mail.corp.example.net"},
 	{ID: "r7", Hostname: "mail"},
+	{ID: "r8", Hostname: "nat-a", IPs: []string{"10.2.0.9"}},
+	{ID: "r9", Hostname: "nat-b", IPs: []string{"10.2.0.9"}},
 }
 
 func TestResolve(t *testing.T) {
@@ -36,7 +38,9 @@ func TestResolve(t *testing.T) {
 		{"ipv6", []string{"2001:DB8:0:0::5"}, []string{"r3"}, nil, nil},
 		{"bracketed ipv6", []string{"[2001:db8::5]"}, []string{"r3"}, nil, nil},
 		{"v4-mapped v6", []string{"::ffff:10.0.0.5"}, []string{"r3"}, nil, nil},
-		{"shared ip ambiguous", []string{"127.0.0.1"}, nil, nil, []string{"127.0.0.1"}},
+		{"shared ip ambiguous", []string{"10.2.0.9"}, nil, nil, []string{"10.2.0.9"}},
+		{"loopback never matches", []string{"127.0.0.1"}, nil, []string{"127.0.0.1"}, nil},
+		{"link-local never matches", []string{"fe80::1"}, nil, []string{"fe80::1"}, nil},
 		{"unknown", []string{"nope"}, nil, []string{"nope"}, nil},
 		{"mixed", []string{"db01", "nope", "10.0.0.6"}, []string{"r3", "r4"}, []string{"nope"}, nil},
 		{"duplicate responder once", []string{"db01", "10.0.0.5"}, []string{"r3"}, nil, nil},
