@@ -40,7 +40,8 @@ func (s *Server) UploadEvidence(stream pb.Responders_UploadEvidenceServer) error
 	if err != nil || a.ResponderID != rid {
 		return status.Errorf(codes.NotFound, "assignment %s not found for this responder", hdr.GetAssignmentId())
 	}
-	if _, err := s.tasks.Transition(ctx, a.ID, store.StateUploading, tasks.Update{}); err != nil {
+	totals := tasks.Update{FilesDone: hdr.GetFilesCollected(), BytesRead: hdr.GetBytesCollected()}
+	if _, err := s.tasks.Transition(ctx, a.ID, store.StateUploading, totals); err != nil {
 		return status.Errorf(codes.FailedPrecondition, "assignment %s cannot take an upload: %v", a.ID, err)
 	}
 	log := s.log.With("responder_id", rid, "assignment_id", a.ID, "task_id", a.TaskID)

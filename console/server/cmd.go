@@ -64,6 +64,9 @@ func serve(args []string) error {
 	fs.StringVar(&cfg.ProfilesDir, "profiles-dir", "", "directory of extra acquisition profiles (*.yaml) that add to or override the built-in ones")
 	fs.BoolVar(&logJSON, "log-json", false, "write the log as JSON lines instead of text")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
 		return err
 	}
 	if fs.NArg() > 0 {

@@ -43,7 +43,11 @@ type manifest struct {
 		ID       string `json:"id"`
 		Hostname string `json:"hostname"`
 	} `json:"responder"`
-	Files []fileEntry `json:"files"`
+	Files   []fileEntry `json:"files"`
+	Summary struct {
+		FilesCollected int64 `json:"files_collected"`
+		BytesCollected int64 `json:"bytes_collected"`
+	} `json:"summary"`
 }
 
 type fileEntry struct {
@@ -144,6 +148,19 @@ func (c *console) collect(t *testing.T, tr trigger, endpoint string) (string, ma
 	}
 	if m.TaskID != task {
 		t.Fatalf("manifest task_id = %q, want %q", m.TaskID, task)
+	}
+
+	var shown struct {
+		Assignments []struct {
+			FilesDone int64 `json:"files_done"`
+			BytesRead int64 `json:"bytes_read"`
+		} `json:"assignments"`
+	}
+	if err := json.Unmarshal([]byte(c.magpie(t, "tasks", "show", task, "--json")), &shown); err != nil {
+		t.Fatal(err)
+	}
+	if a := shown.Assignments[0]; a.FilesDone != m.Summary.FilesCollected || a.BytesRead != m.Summary.BytesCollected {
+		t.Errorf("task reports %d files, %d bytes; manifest has %d files, %d bytes", a.FilesDone, a.BytesRead, m.Summary.FilesCollected, m.Summary.BytesCollected)
 	}
 	return extracted, m
 }

@@ -8,6 +8,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -157,7 +158,10 @@ func (a *Agent) Run(ctx context.Context) error {
 			a.work(ctx, client, spool)
 		}()
 	}
-	defer wg.Wait()
+	defer func() {
+		wg.Wait()
+		a.log.Info("responder stopped")
+	}()
 
 	a.log.Info("responder started", "responder_id", st.ResponderID, "console", a.cfg.ConsoleAddr, "root", a.cfg.Root, "concurrency", a.cfg.Concurrency, "version", a.version)
 	bo := backoff.New(minReconnectDelay, maxReconnectDelay)
@@ -166,6 +170,9 @@ func (a *Agent) Run(ctx context.Context) error {
 		if ctx.Err() != nil {
 			a.log.Info("responder stopping")
 			return nil
+		}
+		if errors.Is(err, io.EOF) {
+			err = errors.New("console closed the control stream")
 		}
 		if connected {
 			bo.Reset()
@@ -191,7 +198,10 @@ func (a *Agent) session(ctx context.Context, client pb.RespondersClient) (connec
 	if err != nil {
 		a.log.Warn("collect host information failed", "error", err)
 	}
-	stream, err := client.Connect(ctx, grpc.WaitForReady(true))
+	// Without WaitForReady a console that is down or untrusted fails the
+	// call at once, so the reconnect loop logs why instead of waiting
+	// silently.
+	stream, err := client.Connect(ctx)
 	if err != nil {
 		return false, err
 	}

@@ -9,8 +9,11 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/status"
 
+	"github.com/magpie-ir/magpie/internal/backoff"
 	"github.com/magpie-ir/magpie/internal/hostinfo"
 	pb "github.com/magpie-ir/magpie/proto/magpie/v1"
 )
@@ -49,15 +52,25 @@ func (a *Agent) enroll(ctx context.Context) (*state, error) {
 	}
 	defer conn.Close()
 
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	resp, err := pb.NewEnrollmentClient(conn).Enroll(ctx, &pb.EnrollRequest{
-		Token:  a.cfg.EnrollToken,
-		CsrDer: csr,
-		Host:   a.hostInfo(host),
-	}, grpc.WaitForReady(true))
-	if err != nil {
-		return nil, fmt.Errorf("enroll with console %s: %w", a.cfg.ConsoleAddr, err)
+	// A console that is not up yet is retried; a rejected token is not.
+	req := &pb.EnrollRequest{Token: a.cfg.EnrollToken, CsrDer: csr, Host: a.hostInfo(host)}
+	bo := backoff.New(minReconnectDelay, maxReconnectDelay)
+	var resp *pb.EnrollResponse
+	for {
+		callCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		resp, err = pb.NewEnrollmentClient(conn).Enroll(callCtx, req)
+		cancel()
+		if err == nil {
+			break
+		}
+		if status.Code(err) != codes.Unavailable {
+			return nil, fmt.Errorf("enroll with console %s: %w", a.cfg.ConsoleAddr, err)
+		}
+		delay, werr := bo.Wait(ctx)
+		a.log.Warn("enrollment failed, retrying", "console", a.cfg.ConsoleAddr, "error", err, "retry_in", delay.Round(time.Millisecond))
+		if werr != nil {
+			return nil, fmt.Errorf("enroll with console %s: %w", a.cfg.ConsoleAddr, err)
+		}
 	}
 	id := identity{ResponderID: resp.GetResponderId(), Console: a.cfg.ConsoleAddr}
 	if err := saveState(a.cfg.StateDir, key, resp.GetCertificateDer(), resp.GetCaCertificateDer(), id); err != nil {

@@ -59,7 +59,7 @@ func (a *Agent) runOne(ctx context.Context, client pb.RespondersClient, spool st
 	start := time.Now()
 	pkg, err := a.collect(runCtx, spool, as)
 	if err == nil {
-		log.Info("collection finished", "size", pkg.Size, "sha256", pkg.SHA256, "duration", time.Since(start).Round(time.Millisecond))
+		log.Info("collection finished", "size", pkg.Size, "sha256", pkg.SHA256, "files", pkg.Manifest.Summary.FilesCollected, "bytes", pkg.Manifest.Summary.BytesCollected, "duration", time.Since(start).Round(time.Millisecond))
 		err = a.upload(runCtx, client, as, pkg)
 		os.Remove(pkg.Path)
 	}
@@ -170,7 +170,14 @@ func (a *Agent) uploadOnce(ctx context.Context, client pb.RespondersClient, assi
 	if err != nil {
 		return err
 	}
-	err = stream.Send(&pb.UploadRequest{Msg: &pb.UploadRequest_Header{Header: &pb.UploadHeader{AssignmentId: assignmentID, Size: pkg.Size}}})
+	// The header carries the collection's totals, which the throttled
+	// progress reports may have missed.
+	err = stream.Send(&pb.UploadRequest{Msg: &pb.UploadRequest_Header{Header: &pb.UploadHeader{
+		AssignmentId:   assignmentID,
+		Size:           pkg.Size,
+		FilesCollected: pkg.Manifest.Summary.FilesCollected,
+		BytesCollected: pkg.Manifest.Summary.BytesCollected,
+	}}})
 	if err != nil {
 		return closeErr(stream, err)
 	}

@@ -58,6 +58,9 @@ func run(args []string) error {
 	fs.IntVar(&cfg.Concurrency, "concurrency", 1, "number of assignments to run at once")
 	fs.BoolVar(&logJSON, "log-json", false, "write the log as JSON lines instead of text")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
 		return err
 	}
 	if fs.NArg() > 0 {

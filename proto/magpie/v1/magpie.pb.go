@@ -1204,9 +1204,12 @@ type UploadHeader struct {
 	// Total package size in bytes.
 	Size int64 `protobuf:"varint,2,opt,name=size,proto3" json:"size,omitempty"`
 	// Offset of the first chunk; non-zero only with CAPABILITY_UPLOAD_RESUME.
-	Offset        int64 `protobuf:"varint,3,opt,name=offset,proto3" json:"offset,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Offset int64 `protobuf:"varint,3,opt,name=offset,proto3" json:"offset,omitempty"`
+	// Totals of the finished collection: files with content, and their bytes.
+	FilesCollected int64 `protobuf:"varint,4,opt,name=files_collected,json=filesCollected,proto3" json:"files_collected,omitempty"`
+	BytesCollected int64 `protobuf:"varint,5,opt,name=bytes_collected,json=bytesCollected,proto3" json:"bytes_collected,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *UploadHeader) Reset() {
@@ -1256,6 +1259,20 @@ func (x *UploadHeader) GetSize() int64 {
 func (x *UploadHeader) GetOffset() int64 {
 	if x != nil {
 		return x.Offset
+	}
+	return 0
+}
+
+func (x *UploadHeader) GetFilesCollected() int64 {
+	if x != nil {
+		return x.FilesCollected
+	}
+	return 0
+}
+
+func (x *UploadHeader) GetBytesCollected() int64 {
+	if x != nil {
+		return x.BytesCollected
 	}
 	return 0
 }
@@ -1491,11 +1508,13 @@ const file_magpie_v1_magpie_proto_rawDesc = "" +
 	"\x06header\x18\x01 \x01(\v2\x17.magpie.v1.UploadHeaderH\x00R\x06header\x12.\n" +
 	"\x05chunk\x18\x02 \x01(\v2\x16.magpie.v1.UploadChunkH\x00R\x05chunk\x124\n" +
 	"\atrailer\x18\x03 \x01(\v2\x18.magpie.v1.UploadTrailerH\x00R\atrailerB\x05\n" +
-	"\x03msg\"_\n" +
+	"\x03msg\"\xb1\x01\n" +
 	"\fUploadHeader\x12#\n" +
 	"\rassignment_id\x18\x01 \x01(\tR\fassignmentId\x12\x12\n" +
 	"\x04size\x18\x02 \x01(\x03R\x04size\x12\x16\n" +
-	"\x06offset\x18\x03 \x01(\x03R\x06offset\"9\n" +
+	"\x06offset\x18\x03 \x01(\x03R\x06offset\x12'\n" +
+	"\x0ffiles_collected\x18\x04 \x01(\x03R\x0efilesCollected\x12'\n" +
+	"\x0fbytes_collected\x18\x05 \x01(\x03R\x0ebytesCollected\"9\n" +
 	"\vUploadChunk\x12\x16\n" +
 	"\x06offset\x18\x01 \x01(\x03R\x06offset\x12\x12\n" +
 	"\x04data\x18\x02 \x01(\fR\x04data\"'\n" +
