@@ -7,6 +7,7 @@ package collectors
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"runtime"
@@ -58,11 +59,16 @@ func Run(ctx context.Context, opts Options, w *evidence.Writer) error {
 		err := w.AddLive(name, func(out io.Writer) error {
 			return c.Run(ctx, live.Env{Root: opts.Root}, out)
 		})
-		if err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			w.Logf("live collector %q failed: %v", name, err)
+		var collectorErr *evidence.CollectorError
+		switch {
+		case err == nil:
+		case ctx.Err() != nil:
+			return ctx.Err()
+		case errors.As(err, &collectorErr):
+			// Recorded in the manifest; the collection goes on.
+			w.Logf("%v", err)
+		default:
+			return fmt.Errorf("add live data of %s: %w", name, err)
 		}
 	}
 
