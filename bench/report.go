@@ -17,6 +17,8 @@ type Results struct {
 	Latency  *LatencyResult
 	// TreeRoot is the responder's --root, for the report.
 	TreeRoot string
+	// Version is what the responder binary prints for 'version'.
+	Version string
 }
 
 // mb formats bytes in MB (10^6 bytes).
@@ -71,6 +73,7 @@ func (r *Results) writeMachine(b *strings.Builder) {
 	fmt.Fprintf(b, "Run %s on %s/%s, %d CPUs (%s), SHA extensions (sha_ni): %s, memory %.1f GiB, Linux %s, %s. ",
 		m.Date.UTC().Format("2006-01-02 15:04 MST"), m.OS, m.Arch, m.CPUs, orUnknown(m.CPUModel), yesNo(m.SHANI),
 		float64(m.MemoryBytes)/(1<<30), orUnknown(m.Kernel), m.GoVersion)
+	fmt.Fprintf(b, "Binaries: version %s (git describe at build time; -dirty marks uncommitted changes). ", orUnknown(r.Version))
 	fmt.Fprintf(b, "Load average (1, 5, 15 min) at the start: %s, at the end: %s. MB is 10^6 bytes.\n\n", orUnknown(m.LoadBefore), orUnknown(m.LoadAfter))
 }
 
@@ -163,6 +166,7 @@ func (r *Results) writeLatency(b *strings.Builder) {
 	l := r.Latency
 	b.WriteString("## Trigger-to-receipt latency\n\n")
 	fmt.Fprintf(b, "%d trigger calls, one after another over one kept-alive HTTPS connection, for a responder running the Empty profile. ", l.Calls)
+	b.WriteString("That profile lists one pattern inside an empty directory, because a profile must list at least one file pattern or live collector. ")
 	b.WriteString("Latency is from just before each HTTP request to the `time` of the responder's `assignment received` log line for the task. ")
 	b.WriteString("The console and the responder run on this machine and share one clock. ")
 	b.WriteString("Calls do not wait for earlier assignments, so the responder runs them while later calls arrive.\n\n")

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 
 	"github.com/magpie-ir/magpie/bench/harness"
 	"github.com/magpie-ir/magpie/bench/procstat"
@@ -40,6 +41,10 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	}
 
 	results := &Results{Machine: readMachine(), TreeRoot: cfg.Root}
+	results.Version, err = binaryVersion(ctx, cfg.BinDir)
+	if err != nil {
+		return nil, err
+	}
 	if cfg.enabled(BenchPipeline) {
 		treeDir := filepath.Join(cfg.Root, "bench", "tree")
 		cfg.Log.Info("preparing tree", "dir", treeDir, "size", cfg.TreeSize, "files", cfg.TreeFiles, "seed", cfg.Seed)
@@ -78,6 +83,18 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 		return results, fmt.Errorf("write results: %w", err)
 	}
 	return results, nil
+}
+
+// binaryVersion returns what 'magpie-responder version' prints: for a
+// 'make build' binary, git describe of the source tree, with -dirty when
+// it had uncommitted changes.
+func binaryVersion(ctx context.Context, binDir string) (string, error) {
+	bin := filepath.Join(binDir, harness.ResponderBinary)
+	out, err := exec.CommandContext(ctx, bin, "version").Output()
+	if err != nil {
+		return "", fmt.Errorf("run %s version: %w; run 'make build' first", bin, err)
+	}
+	return strings.TrimSpace(string(out)), nil
 }
 
 // checkHost makes the paths in cfg absolute and checks that this host

@@ -65,6 +65,10 @@ func TestRunSmallEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	if results.Version == "" {
+		t.Error("results lack the binaries' version")
+	}
+
 	p := results.Pipeline
 	if p == nil || len(p.Runs) != 1 {
 		t.Fatalf("pipeline results = %+v, want one run", p)
