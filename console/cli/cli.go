@@ -4,8 +4,9 @@
 // console's record, and verifies packages offline.
 //
 // Main is the whole program: cmd/magpie only calls it and exits with its
-// code. Exit codes are 0 on success, 1 on failure and 2 on a usage error or,
-// for "tasks wait", a timeout.
+// code. Exit codes are 0 on success, 1 on failure, 2 on a usage error and,
+// for "tasks wait" only, 3 when its timeout runs out while the task is still
+// open.
 package cli
 
 import (
@@ -17,6 +18,8 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+
+	"github.com/magpie-ir/magpie/internal/version"
 )
 
 // Exit codes returned by Main.
@@ -25,7 +28,7 @@ const (
 	exitFailure = 1
 	exitUsage   = 2
 	// exitTimeout is the code of "tasks wait" when its timeout runs out.
-	exitTimeout = 2
+	exitTimeout = 3
 )
 
 // app is one run of the program: its output streams, environment and the
@@ -43,6 +46,12 @@ type command struct {
 	args    string // synopsis of the positional arguments and flags
 	summary string
 	nargs   int // number of positional arguments the command takes
+	// details is printed by the command's -h after the summary, or nothing
+	// when empty.
+	details string
+	// offline marks a command that never contacts the console. Its -h does
+	// not list the global flags, which it accepts and ignores.
+	offline bool
 
 	// define registers the command's own flags on fs and returns the
 	// function that runs the command once fs is parsed.
@@ -71,13 +80,16 @@ var commands = []*command{
 	{words: "tasks cancel", args: "ID", nargs: 1,
 		summary: "cancel a task's open assignments", define: defineTasksCancel},
 	{words: "tasks wait", args: "ID [--timeout D] [--interval D]", nargs: 1,
-		summary: "wait until a task completes or fails", define: defineTasksWait},
+		summary: "wait until a task completes, fails or is cancelled", details: tasksWaitDetails,
+		define: defineTasksWait},
 	{words: "evidence download", args: "TASK_ID -o FILE [--responder ID_OR_HOSTNAME] [--force]", nargs: 1,
 		summary: "download evidence packages and check their SHA-256", define: defineEvidenceDownload},
-	{words: "evidence verify", args: "FILE [--json]", nargs: 1,
+	{words: "evidence verify", args: "FILE [--json]", nargs: 1, offline: true,
 		summary: "verify an evidence package offline", define: defineEvidenceVerify},
 	{words: "audit list", args: "[--limit N] [--json]",
 		summary: "list the console's audit log", define: defineAuditList},
+	{words: "version", offline: true,
+		summary: "print the version of magpie", define: defineVersion},
 }
 
 // Main runs magpie with args (without the program name) and returns the
@@ -115,11 +127,15 @@ func (a *app) dispatch(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("magpie", flag.ContinueOnError)
 	fs.SetOutput(a.stderr)
 	a.global.register(fs)
+	showVersion := registerVersionFlag(fs)
 	fs.Usage = func() { a.printUsage(a.stderr) }
 
 	// The global flag set stops at the first command word, as flag does.
 	if err := fs.Parse(args); err != nil {
 		return usageError(err)
+	}
+	if *showVersion {
+		return printVersion(a.stdout)
 	}
 	words := fs.Args()
 	if len(words) == 0 {
@@ -136,8 +152,7 @@ func (a *app) dispatch(ctx context.Context, args []string) error {
 		return usageError(err)
 	}
 
-	fs = a.newFlagSet(cmd, a.stderr)
-	run := cmd.define(fs)
+	fs, run := a.newFlagSet(cmd, a.stderr)
 	positional, err := parseInterspersed(fs, rest)
 	if err != nil {
 		return usageError(err)
@@ -186,8 +201,7 @@ func (a *app) help(words []string) error {
 	if err != nil {
 		return usageError(err)
 	}
-	fs := a.newFlagSet(cmd, a.stdout)
-	cmd.define(fs)
+	fs, _ := a.newFlagSet(cmd, a.stdout)
 	fs.Usage()
 	return nil
 }
@@ -213,7 +227,23 @@ Global flags (also accepted after the command words):
 	fs.PrintDefaults()
 	fmt.Fprint(w, `
 Run 'magpie help COMMAND' or 'magpie COMMAND -h' for a command's flags.
+'magpie --version' prints the version, like 'magpie version'.
 `)
+}
+
+func registerVersionFlag(fs *flag.FlagSet) *bool {
+	return fs.Bool("version", false, "print the version of magpie and exit, like 'magpie version'")
+}
+
+func defineVersion(*flag.FlagSet) runFunc {
+	return func(_ context.Context, a *app, _ []string) error {
+		return printVersion(a.stdout)
+	}
+}
+
+func printVersion(w io.Writer) error {
+	_, err := fmt.Fprintln(w, version.Version)
+	return err
 }
 
 // exitError carries a specific exit code up to Main.

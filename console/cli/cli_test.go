@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/magpie-ir/magpie/internal/version"
 )
 
 func TestParseInterspersed(t *testing.T) {
@@ -114,7 +116,14 @@ func TestMissingGlobalOptions(t *testing.T) {
 	}{
 		{"console", map[string]string{envAPIKey: testAPIKey}, "missing console URL: set --console or MAGPIE_CONSOLE"},
 		{"api key", map[string]string{envConsole: "https://127.0.0.1:8443"}, "missing API key: set --api-key or MAGPIE_API_KEY"},
-		{"plain http", map[string]string{envConsole: "http://127.0.0.1:8443", envAPIKey: testAPIKey}, `invalid console URL "http://127.0.0.1:8443"`},
+		{"plain http", map[string]string{envConsole: "http://127.0.0.1:8443", envAPIKey: testAPIKey},
+			`invalid console URL "http://127.0.0.1:8443": want https://HOST:PORT (set --console or MAGPIE_CONSOLE)`},
+		{"no scheme, IP address", map[string]string{envConsole: "127.0.0.1:48305", envAPIKey: testAPIKey},
+			`invalid console URL "127.0.0.1:48305": want https://HOST:PORT (set --console or MAGPIE_CONSOLE)`},
+		{"no scheme, host name", map[string]string{envConsole: "console.corp:8443", envAPIKey: testAPIKey},
+			`invalid console URL "console.corp:8443": want https://HOST:PORT (set --console or MAGPIE_CONSOLE)`},
+		{"invalid escape", map[string]string{envConsole: "https://127.0.0.1:8443/%zz", envAPIKey: testAPIKey},
+			`invalid console URL "https://127.0.0.1:8443/%zz": invalid URL escape "%zz"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -160,6 +169,53 @@ func TestCommandHelpShowsFlags(t *testing.T) {
 		t.Errorf("tasks wait -h: exit code = %d, want 0", res.code)
 	}
 	// runCLI fails the test when the API key appears in the output.
+}
+
+func TestOfflineCommandHelpHidesGlobalFlags(t *testing.T) {
+	for _, args := range [][]string{{"evidence", "verify", "-h"}, {"help", "evidence", "verify"}} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			res := runCLI(t, nil, args...)
+			if res.code != exitOK {
+				t.Fatalf("exit code = %d, want 0", res.code)
+			}
+			out := res.stdout + res.stderr
+			if !strings.Contains(out, "-json") {
+				t.Errorf("help lacks -json:\n%s", out)
+			}
+			for _, global := range []string{"-console", "-api-key", "-ca ", "global flags"} {
+				if strings.Contains(out, global) {
+					t.Errorf("help of an offline command shows %q:\n%s", global, out)
+				}
+			}
+		})
+	}
+}
+
+func TestOfflineCommandIgnoresGlobalFlags(t *testing.T) {
+	path := writeTestPackage(t)
+	res := runCLI(t, nil, "evidence", "verify", path, "--console", "https://127.0.0.1:1", "--api-key", testAPIKey)
+	if res.code != exitOK {
+		t.Errorf("exit code = %d, want 0; stderr: %s", res.code, res.stderr)
+	}
+}
+
+func TestVersion(t *testing.T) {
+	for _, args := range [][]string{{"version"}, {"--version"}, {"-version"}} {
+		t.Run(args[0], func(t *testing.T) {
+			res := runCLI(t, nil, args...)
+			if res.code != exitOK {
+				t.Errorf("exit code = %d, want 0; stderr: %s", res.code, res.stderr)
+			}
+			if want := version.Version + "\n"; res.stdout != want {
+				t.Errorf("stdout = %q, want %q", res.stdout, want)
+			}
+		})
+	}
+
+	res := runCLI(t, nil, "version", "extra")
+	if res.code != exitUsage {
+		t.Errorf("version with an argument: exit code = %d, want %d", res.code, exitUsage)
+	}
 }
 
 func TestUsageErrors(t *testing.T) {

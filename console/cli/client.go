@@ -98,12 +98,23 @@ func (a *app) client() (*client, error) {
 }
 
 func parseConsoleURL(raw string) (*url.URL, error) {
+	wantHTTPS := fmt.Errorf("invalid console URL %q: want https://HOST:PORT (set --console or %s)", raw, envConsole)
+
+	// Without a scheme, url.Parse either fails on "HOST:PORT" or reads HOST
+	// as the scheme. Neither error shows the expected form.
+	if !strings.Contains(raw, "://") {
+		return nil, wantHTTPS
+	}
 	u, err := url.Parse(raw)
 	if err != nil {
+		var urlErr *url.Error
+		if errors.As(err, &urlErr) {
+			err = urlErr.Err
+		}
 		return nil, fmt.Errorf("invalid console URL %q: %w", raw, err)
 	}
 	if u.Scheme != "https" || u.Host == "" {
-		return nil, fmt.Errorf("invalid console URL %q: want https://HOST:PORT (set --console or %s)", raw, envConsole)
+		return nil, wantHTTPS
 	}
 	if u.RawQuery != "" || u.Fragment != "" {
 		return nil, fmt.Errorf("invalid console URL %q: remove the query and fragment", raw)

@@ -297,7 +297,7 @@ func TestTasksCancel(t *testing.T) {
 	if res.code != exitOK {
 		t.Fatalf("exit code = %d; stderr: %s", res.code, res.stderr)
 	}
-	for _, want := range []string{"Task T1 cancelled; state: failed.", "A1          ws-01     cancelled", "cancelled by analyst"} {
+	for _, want := range []string{"Task T1 cancelled; state: cancelled.", "A1          ws-01     cancelled", "cancelled by analyst"} {
 		if !strings.Contains(res.stdout, want) {
 			t.Errorf("stdout lacks %q:\n%s", want, res.stdout)
 		}
@@ -312,6 +312,7 @@ func TestTasksWait(t *testing.T) {
 		timeout    string
 		wantCode   int
 		wantStderr []string
+		notStderr  string // "" checks nothing
 	}{
 		{
 			name: "completed",
@@ -327,7 +328,19 @@ func TestTasksWait(t *testing.T) {
 				"  ws-01 (assignment A1): pending, 42 files, 3.0 MiB read\n",
 				"  ws-01 (assignment A1): running, 42 files, 3.0 MiB read\n",
 				"task T1: completed (1 assignments)\n",
-				"task T1 completed;",
+				"task T1 completed; download its evidence with 'magpie evidence download T1 -o FILE'\n",
+			},
+		},
+		{
+			name: "completed with several packages",
+			snapshots: []apitypes.Task{
+				testTask("T1", "completed", completed, testAssignment("A2", "db-02", "completed")),
+			},
+			timeout:  "30s",
+			wantCode: exitOK,
+			wantStderr: []string{
+				"task T1 completed; download its evidence with 'magpie evidence download T1 -o FILE', " +
+					"where FILE is a directory because the task has 2 packages\n",
 			},
 		},
 		{
@@ -359,12 +372,29 @@ func TestTasksWait(t *testing.T) {
 			},
 		},
 		{
+			name: "cancelled",
+			snapshots: []apitypes.Task{
+				testTask("T1", "open", testAssignment("A1", "ws-01", "running"), testAssignment("A2", "db-02", "pending")),
+				testTask("T1", apitypes.TaskCancelled,
+					withError(testAssignment("A1", "ws-01", "cancelled"), "cancelled by analyst"),
+					withError(testAssignment("A2", "db-02", "cancelled"), "cancelled by analyst")),
+			},
+			timeout:  "30s",
+			wantCode: exitFailure,
+			wantStderr: []string{
+				"  db-02 (assignment A2): cancelled, 42 files, 3.0 MiB read: cancelled by analyst\n",
+				"magpie: task T1 was cancelled: all 2 assignments were cancelled\n",
+			},
+			notStderr: "failed",
+		},
+		{
 			name: "timeout",
 			snapshots: []apitypes.Task{
 				testTask("T1", "open", testAssignment("A1", "ws-01", "running"), testAssignment("A2", "db-02", "pending")),
 			},
-			timeout:  "300ms",
-			wantCode: exitTimeout,
+			timeout: "300ms",
+			// Scripts tell a timeout from a usage error (2) by this code.
+			wantCode: 3,
 			wantStderr: []string{
 				"magpie: task T1 still open after 300ms; states: ws-01=running, db-02=pending\n",
 			},
@@ -387,6 +417,9 @@ func TestTasksWait(t *testing.T) {
 					t.Errorf("stderr lacks %q:\n%s", want, res.stderr)
 				}
 			}
+			if tt.notStderr != "" && strings.Contains(res.stderr, tt.notStderr) {
+				t.Errorf("stderr contains %q:\n%s", tt.notStderr, res.stderr)
+			}
 			if n := strings.Count(res.stderr, "retrying"); n > 1 {
 				t.Errorf("stderr repeats the same poll error %d times:\n%s", n, res.stderr)
 			}
@@ -394,6 +427,33 @@ func TestTasksWait(t *testing.T) {
 				t.Errorf("wait took %s, past its %s timeout", elapsed, tt.timeout)
 			}
 		})
+	}
+}
+
+func TestTasksWaitExitCodes(t *testing.T) {
+	res := runCLI(t, nil, "tasks", "wait", "T1", "--timeout", "-1s")
+	if res.code != exitUsage {
+		t.Errorf("negative --timeout: exit code = %d, want %d", res.code, exitUsage)
+	}
+	if exitTimeout == exitUsage {
+		t.Errorf("timeout and usage errors share exit code %d", exitUsage)
+	}
+
+	res = runCLI(t, nil, "tasks", "wait", "-h")
+	if res.code != exitOK {
+		t.Fatalf("tasks wait -h: exit code = %d, want 0", res.code)
+	}
+	for _, want := range []string{
+		"Exit codes:\n",
+		"  0  the task completed\n",
+		"  1  the task failed or was cancelled",
+		"  2  usage error",
+		"  3  --timeout ran out while the task was still open\n",
+		"exit code 3 when it runs out",
+	} {
+		if !strings.Contains(res.stderr, want) {
+			t.Errorf("tasks wait -h lacks %q:\n%s", want, res.stderr)
+		}
 	}
 }
 

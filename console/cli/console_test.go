@@ -41,6 +41,7 @@ type fakeConsole struct {
 	audit       []apitypes.AuditEvent
 	queries     []string // raw query of every list request
 	authHeaders []string
+	requests    []string // "METHOD PATH" of every request
 }
 
 func newFakeConsole(t *testing.T) *fakeConsole {
@@ -83,6 +84,7 @@ func (fc *fakeConsole) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fc.mu.Lock()
 		fc.authHeaders = append(fc.authHeaders, r.Header.Get("Authorization"))
+		fc.requests = append(fc.requests, r.Method+" "+r.URL.Path)
 		fc.mu.Unlock()
 
 		if r.Header.Get("Authorization") != "Bearer "+testAPIKey {
@@ -235,13 +237,17 @@ func (fc *fakeConsole) cancelTask(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	task := snapshots[len(snapshots)-1]
-	task.State = apitypes.TaskFailed
 	task.Assignments = append([]apitypes.Assignment(nil), task.Assignments...)
+	// As on the console: "cancelled" when every assignment was cancelled,
+	// "failed" when some had completed before.
+	task.State = apitypes.TaskCancelled
 	for i := range task.Assignments {
-		if task.Assignments[i].State != assignmentCompleted {
-			task.Assignments[i].State = "cancelled"
-			task.Assignments[i].Error = "cancelled by analyst"
+		if task.Assignments[i].State == assignmentCompleted {
+			task.State = apitypes.TaskFailed
+			continue
 		}
+		task.Assignments[i].State = "cancelled"
+		task.Assignments[i].Error = "cancelled by analyst"
 	}
 	fc.taskPolls[id] = []apitypes.Task{task}
 	replyJSON(w, http.StatusOK, task)
@@ -294,6 +300,19 @@ type result struct {
 	stdout string
 	stderr string
 	code   int
+}
+
+// evidenceRequests returns the evidence download requests fc received.
+func (fc *fakeConsole) evidenceRequests() []string {
+	fc.mu.Lock()
+	defer fc.mu.Unlock()
+	var found []string
+	for _, r := range fc.requests {
+		if strings.HasSuffix(r, "/evidence") {
+			found = append(found, r)
+		}
+	}
+	return found
 }
 
 // runCLI runs the CLI with args and env as its whole environment.

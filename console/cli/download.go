@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/magpie-ir/magpie/console/apitypes"
 )
@@ -21,17 +22,26 @@ const packageExt = ".tar.zst"
 
 func defineEvidenceDownload(fs *flag.FlagSet) runFunc {
 	output := fs.String("o", "",
-		"`FILE` to write the evidence package to. When the task has several packages and --responder\n"+
-			"does not pick one, or when FILE is an existing directory, it is a directory that receives\n"+
-			"HOSTNAME-ASSIGNMENTID"+packageExt+" for each package (created when missing)")
+		"`FILE` to write the evidence package to, and its SHA-256 to FILE.sha256. When the task has\n"+
+			"several packages and --responder does not pick one, when FILE is an existing directory or\n"+
+			"when FILE ends with a slash, it is a directory that receives HOSTNAME-ASSIGNMENTID"+packageExt+"\n"+
+			"for each package (created when missing)")
 	responder := fs.String("responder", "",
 		"download only the package of this responder, given as its `ID_OR_HOSTNAME`")
 	force := fs.Bool("force", false,
-		"overwrite package files that already exist; without it the download stops before writing anything")
+		"overwrite package and .sha256 files that already exist; without it the download stops\n"+
+			"before writing anything")
 
 	return func(ctx context.Context, a *app, args []string) error {
 		if *output == "" {
 			return usageError(errors.New("missing -o FILE: the file (or directory) to write the evidence package to"))
+		}
+		// A file named by -o is known before the task is: check it before
+		// any request to the console.
+		if !*force && !isDirectoryOutput(*output) {
+			if err := checkTargetsAbsent([]string{*output}); err != nil {
+				return err
+			}
 		}
 		c, err := a.client()
 		if err != nil {
@@ -122,42 +132,77 @@ func describeAssignments(assignments []apitypes.Assignment) string {
 	return strings.Join(parts, ", ")
 }
 
-// planTargets returns the file each selected package is written to, and
-// rejects the download before any request when one of them exists and
-// force is false.
+// planTargets returns the file each selected package is written to. It
+// rejects the download, before any evidence is requested, when a package
+// file or its .sha256 file exists and force is false. Only then does it
+// create the output directory.
 func planTargets(selected []apitypes.Assignment, output string, force bool) ([]string, error) {
-	info, err := os.Stat(output)
-	outputIsDir := err == nil && info.IsDir()
+	intoDir := isDirectoryOutput(output)
+	_, statErr := os.Stat(output)
+	outputIsFile := statErr == nil && !intoDir
 
 	targets := make([]string, len(selected))
 	switch {
-	case len(selected) == 1 && !outputIsDir:
+	case len(selected) == 1 && !intoDir:
 		targets[0] = output
-	case err == nil && !outputIsDir:
+	case outputIsFile:
 		return nil, fmt.Errorf("task has %d evidence packages, so -o must name a directory, but %s is a file; pick one package with --responder",
 			len(selected), output)
 	default:
-		if err := os.MkdirAll(output, 0o750); err != nil {
-			return nil, fmt.Errorf("create output directory (-o): %w", err)
-		}
+		intoDir = true
 		for i, as := range selected {
 			targets[i] = filepath.Join(output, safeFileName(as.Hostname)+"-"+safeFileName(as.ID)+packageExt)
 		}
 	}
 
 	for _, target := range targets {
-		info, err := os.Lstat(target)
-		switch {
-		case errors.Is(err, os.ErrNotExist):
-		case err != nil:
-			return nil, fmt.Errorf("check output file: %w", err)
-		case info.IsDir():
-			return nil, fmt.Errorf("output %s is a directory", target)
-		case !force:
-			return nil, fmt.Errorf("%s already exists; pass --force to overwrite it", target)
+		for _, path := range []string{target, target + ".sha256"} {
+			info, err := os.Lstat(path)
+			switch {
+			case errors.Is(err, os.ErrNotExist), errors.Is(err, syscall.ENOTDIR):
+				// A missing parent directory is created below.
+			case err != nil:
+				return nil, fmt.Errorf("check output file: %w", err)
+			case info.IsDir():
+				return nil, fmt.Errorf("output %s is a directory", path)
+			}
+		}
+	}
+	if !force {
+		if err := checkTargetsAbsent(targets); err != nil {
+			return nil, err
+		}
+	}
+
+	if intoDir {
+		if err := os.MkdirAll(output, 0o750); err != nil {
+			return nil, fmt.Errorf("create output directory (-o): %w", err)
 		}
 	}
 	return targets, nil
+}
+
+// isDirectoryOutput reports whether the -o value names a directory: one
+// that exists, or any path that ends with a path separator.
+func isDirectoryOutput(output string) bool {
+	if output != "" && os.IsPathSeparator(output[len(output)-1]) {
+		return true
+	}
+	info, err := os.Stat(output)
+	return err == nil && info.IsDir()
+}
+
+// checkTargetsAbsent returns an error naming the first package file or
+// .sha256 file of targets that already exists.
+func checkTargetsAbsent(targets []string) error {
+	for _, target := range targets {
+		for _, path := range []string{target, target + ".sha256"} {
+			if _, err := os.Lstat(path); err == nil {
+				return fmt.Errorf("%s already exists; pass --force to overwrite it", path)
+			}
+		}
+	}
+	return nil
 }
 
 // safeFileName replaces the characters of s that are unsafe in a file name

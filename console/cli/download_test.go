@@ -124,7 +124,9 @@ func TestEvidenceDownloadSeveralIntoFile(t *testing.T) {
 	if err := os.WriteFile(out, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	res := runCLI(t, fc.env(), "evidence", "download", "T1", "-o", out)
+	// Without --force the existing file is rejected before the task is
+	// fetched; with it, the task's package count is what rejects it.
+	res := runCLI(t, fc.env(), "evidence", "download", "T1", "-o", out, "--force")
 	if res.code != exitFailure {
 		t.Errorf("exit code = %d, want %d", res.code, exitFailure)
 	}
@@ -231,6 +233,121 @@ func TestEvidenceDownloadRefusesOverwrite(t *testing.T) {
 		t.Fatalf("--force: exit code = %d; stderr: %s", res.code, res.stderr)
 	}
 	assertDownloaded(t, out, data)
+}
+
+func TestEvidenceDownloadRefusesExistingChecksumFile(t *testing.T) {
+	fc := newFakeConsole(t)
+	data := testPackage("ws-01")
+	as := fc.addEvidence(testAssignment("A1", "ws-01", "completed"), data)
+	fc.addTask(testTask("T1", "completed", as))
+
+	out := filepath.Join(t.TempDir(), "ws-01.tar.zst")
+	const earlier = "earlier checksum\n"
+	if err := os.WriteFile(out+".sha256", []byte(earlier), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	res := runCLI(t, fc.env(), "evidence", "download", "T1", "-o", out)
+	if res.code != exitFailure {
+		t.Errorf("exit code = %d, want %d", res.code, exitFailure)
+	}
+	if want := out + ".sha256 already exists; pass --force to overwrite it"; !strings.Contains(res.stderr, want) {
+		t.Errorf("stderr = %q, want it to contain %q", res.stderr, want)
+	}
+	if got, _ := os.ReadFile(out + ".sha256"); string(got) != earlier {
+		t.Errorf("existing checksum file was changed to %q", got)
+	}
+	assertNoFile(t, out)
+	assertNoFile(t, out+".partial")
+	fc.mu.Lock()
+	requests := append([]string(nil), fc.requests...)
+	fc.mu.Unlock()
+	if len(requests) != 0 {
+		t.Errorf("console received %q, want no request before the check", requests)
+	}
+
+	res = runCLI(t, fc.env(), "evidence", "download", "T1", "-o", out, "--force")
+	if res.code != exitOK {
+		t.Fatalf("--force: exit code = %d; stderr: %s", res.code, res.stderr)
+	}
+	assertDownloaded(t, out, data)
+}
+
+func TestEvidenceDownloadRefusesExistingChecksumFileInDirectory(t *testing.T) {
+	fc := newFakeConsole(t)
+	as1 := fc.addEvidence(testAssignment("A1", "ws-01", "completed"), testPackage("ws-01"))
+	as2 := fc.addEvidence(testAssignment("A2", "db-02", "completed"), testPackage("db-02"))
+	fc.addTask(testTask("T1", "completed", as1, as2))
+
+	dir := t.TempDir()
+	existing := filepath.Join(dir, "db-02-A2.tar.zst.sha256")
+	if err := os.WriteFile(existing, []byte("earlier checksum\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	res := runCLI(t, fc.env(), "evidence", "download", "T1", "-o", dir)
+	if res.code != exitFailure {
+		t.Errorf("exit code = %d, want %d", res.code, exitFailure)
+	}
+	if want := existing + " already exists; pass --force to overwrite it"; !strings.Contains(res.stderr, want) {
+		t.Errorf("stderr = %q, want it to contain %q", res.stderr, want)
+	}
+	if got := fc.evidenceRequests(); len(got) != 0 {
+		t.Errorf("console received evidence requests %q, want none", got)
+	}
+	assertNoFile(t, filepath.Join(dir, "ws-01-A1.tar.zst"))
+	assertNoFile(t, filepath.Join(dir, "db-02-A2.tar.zst"))
+}
+
+func TestEvidenceDownloadTrailingSlashMakesDirectory(t *testing.T) {
+	fc := newFakeConsole(t)
+	data := testPackage("ws-01")
+	as := fc.addEvidence(testAssignment("A1", "ws-01", "completed"), data)
+	fc.addTask(testTask("T1", "completed", as))
+
+	tests := []struct {
+		name string
+		dir  string // relative to a fresh temporary directory
+	}{
+		{"new directory", "newdir"},
+		{"new nested directories", filepath.Join("case-17", "ws-01")},
+		{"existing directory", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), tt.dir)
+			res := runCLI(t, fc.env(), "evidence", "download", "T1", "-o", dir+string(filepath.Separator))
+			if res.code != exitOK {
+				t.Fatalf("exit code = %d; stderr: %s", res.code, res.stderr)
+			}
+			assertDownloaded(t, filepath.Join(dir, "ws-01-A1.tar.zst"), data)
+		})
+	}
+}
+
+func TestEvidenceDownloadHashMismatchKeepsExistingFile(t *testing.T) {
+	fc := newFakeConsole(t)
+	as := fc.addEvidence(testAssignment("A1", "ws-01", "completed"), testPackage("ws-01"))
+	fc.headerSHA["A1"] = strings.Repeat("0", 64)
+	fc.addTask(testTask("T1", "completed", as))
+
+	out := filepath.Join(t.TempDir(), "ws-01.tar.zst")
+	if err := os.WriteFile(out, []byte("earlier package"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	res := runCLI(t, fc.env(), "evidence", "download", "T1", "-o", out, "--force")
+	if res.code != exitFailure {
+		t.Errorf("exit code = %d, want %d", res.code, exitFailure)
+	}
+	if !strings.Contains(res.stderr, "SHA-256 mismatch") {
+		t.Errorf("stderr lacks the mismatch:\n%s", res.stderr)
+	}
+	if got, _ := os.ReadFile(out); string(got) != "earlier package" {
+		t.Errorf("failed download changed the existing file to %d bytes", len(got))
+	}
+	assertNoFile(t, out+".partial")
+	assertNoFile(t, out+".sha256")
 }
 
 func TestEvidenceDownloadWithoutEvidence(t *testing.T) {

@@ -60,18 +60,42 @@ type stringFlag struct{ p *string }
 func (f stringFlag) String() string     { return "" }
 func (f stringFlag) Set(v string) error { *f.p = v; return nil }
 
-// newFlagSet returns the flag set of cmd with the global flags registered
-// and a usage message written to w.
-func (a *app) newFlagSet(cmd *command, w io.Writer) *flag.FlagSet {
+// newFlagSet returns the flag set of cmd, with the global flags registered
+// and a usage message written to w, and the function that runs cmd once the
+// set is parsed.
+func (a *app) newFlagSet(cmd *command, w io.Writer) (*flag.FlagSet, runFunc) {
 	fs := flag.NewFlagSet("magpie "+cmd.words, flag.ContinueOnError)
 	fs.SetOutput(w)
 	a.global.register(fs)
-	fs.Usage = func() {
-		fmt.Fprintf(w, "Usage: magpie %s %s\n\n%s.\n\nFlags (global flags included):\n",
-			cmd.words, cmd.args, capitalize(cmd.summary))
+	run := cmd.define(fs)
+	fs.Usage = func() { printCommandUsage(w, cmd) }
+	return fs, run
+}
+
+// printCommandUsage prints the help of cmd. It lists the flags of a fresh
+// flag set, so the defaults shown are not values parsed from the command
+// line, and it leaves out the global flags of an offline command.
+func printCommandUsage(w io.Writer, cmd *command) {
+	fs := flag.NewFlagSet("magpie "+cmd.words, flag.ContinueOnError)
+	fs.SetOutput(w)
+	cmd.define(fs)
+	heading := "Flags:"
+	if !cmd.offline {
+		var g globalOptions
+		g.register(fs)
+		heading = "Flags (global flags included):"
+	}
+
+	fmt.Fprintf(w, "Usage: %s\n\n%s.\n", strings.TrimSpace("magpie "+cmd.words+" "+cmd.args), capitalize(cmd.summary))
+	if cmd.details != "" {
+		fmt.Fprintf(w, "\n%s", cmd.details)
+	}
+	hasFlags := false
+	fs.VisitAll(func(*flag.Flag) { hasFlags = true })
+	if hasFlags {
+		fmt.Fprintf(w, "\n%s\n", heading)
 		fs.PrintDefaults()
 	}
-	return fs
 }
 
 // parseInterspersed parses args with fs and returns the positional

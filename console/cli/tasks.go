@@ -124,9 +124,18 @@ func printAssignments(w io.Writer, assignments []apitypes.Assignment) error {
 	return t.flush()
 }
 
+// tasksWaitDetails is the part of "tasks wait -h" that lists its exit codes.
+const tasksWaitDetails = `Exit codes:
+  0  the task completed
+  1  the task failed or was cancelled, or a request to the console failed
+  2  usage error, such as an invalid flag or a missing console URL
+  3  --timeout ran out while the task was still open
+`
+
 func defineTasksWait(fs *flag.FlagSet) runFunc {
 	timeout := fs.Duration("timeout", 10*time.Minute,
-		"how long to wait for the task to complete or fail, as a Go duration (\"90s\", \"1h\"); exit code 2 when it runs out")
+		"how long to wait for the task to complete, fail or be cancelled, as a Go duration (\"90s\", \"1h\");\n"+
+			"exit code 3 when it runs out")
 	interval := fs.Duration("interval", 500*time.Millisecond,
 		"time between two polls of the task, as a Go duration (\"500ms\", \"5s\")")
 
@@ -160,7 +169,8 @@ type taskWaiter struct {
 }
 
 // wait returns nil when the task completed, an error with exit code 1 when
-// it failed and one with exit code 2 when timeout ran out first.
+// it failed or was cancelled and one with exit code 3 (exitTimeout) when
+// timeout ran out first.
 func (w *taskWaiter) wait(parent context.Context, timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(parent, timeout)
 	defer cancel()
@@ -231,9 +241,12 @@ func (w *taskWaiter) reportRetry(err error) {
 }
 
 func (w *taskWaiter) finish(task apitypes.Task) error {
-	if task.State == apitypes.TaskCompleted {
-		fmt.Fprintf(w.out, "task %s completed; download its evidence with 'magpie evidence download %s -o DIR'\n", task.ID, task.ID)
+	switch task.State {
+	case apitypes.TaskCompleted:
+		fmt.Fprintln(w.out, downloadHint(task))
 		return nil
+	case apitypes.TaskCancelled:
+		return fmt.Errorf("task %s was cancelled: all %d assignments were cancelled", task.ID, len(task.Assignments))
 	}
 
 	failed := 0
@@ -245,6 +258,16 @@ func (w *taskWaiter) finish(task apitypes.Task) error {
 		fmt.Fprintf(w.out, "  %s (assignment %s) %s: %s\n", as.Hostname, as.ID, as.State, orDash(as.Error))
 	}
 	return fmt.Errorf("task %s %s: %d of %d assignments did not complete", task.ID, task.State, failed, len(task.Assignments))
+}
+
+// downloadHint returns the command line that downloads the evidence of a
+// completed task.
+func downloadHint(task apitypes.Task) string {
+	hint := fmt.Sprintf("task %s completed; download its evidence with 'magpie evidence download %s -o FILE'", task.ID, task.ID)
+	if n := len(task.Assignments); n > 1 {
+		hint += fmt.Sprintf(", where FILE is a directory because the task has %d packages", n)
+	}
+	return hint
 }
 
 func (w *taskWaiter) timedOut(timeout time.Duration, pollErr error) error {

@@ -19,17 +19,24 @@ type verifyResult struct {
 	Size   int64  `json:"size"`
 	SHA256 string `json:"sha256"`
 	// ChecksumFile is FILE.sha256 when it exists next to the package.
-	ChecksumFile   string                     `json:"checksum_file,omitempty"`
-	TaskID         string                     `json:"task_id"`
-	AssignmentID   string                     `json:"assignment_id"`
-	Trigger        string                     `json:"trigger,omitempty"`
-	Profile        string                     `json:"profile"`
-	Responder      evidence.ResponderIdentity `json:"responder"`
-	Files          int                        `json:"files"`
-	Summary        evidence.Summary           `json:"summary"`
-	EntriesChecked int                        `json:"entries_checked"`
-	Problems       []string                   `json:"problems"`
-	OK             bool                       `json:"ok"`
+	ChecksumFile string                     `json:"checksum_file,omitempty"`
+	TaskID       string                     `json:"task_id"`
+	AssignmentID string                     `json:"assignment_id"`
+	Trigger      string                     `json:"trigger,omitempty"`
+	Profile      string                     `json:"profile"`
+	Responder    evidence.ResponderIdentity `json:"responder"`
+	Files        int                        `json:"files"`
+	Summary      evidence.Summary           `json:"summary"`
+	// EntriesChecked counts the archive entries after manifest.json whose
+	// size and SHA-256 were compared with the manifest, out of the
+	// EntriesListed entries that the manifest lists.
+	EntriesChecked int `json:"entries_checked"`
+	EntriesListed  int `json:"entries_listed"`
+	// ReadError is the error that stopped reading the package after
+	// EntriesChecked entries, or empty when the whole package was read.
+	ReadError string   `json:"read_error,omitempty"`
+	Problems  []string `json:"problems"`
+	OK        bool     `json:"ok"`
 }
 
 func defineEvidenceVerify(fs *flag.FlagSet) runFunc {
@@ -59,9 +66,19 @@ func defineEvidenceVerify(fs *flag.FlagSet) runFunc {
 // verifyPackage hashes the package, compares the hash with FILE.sha256 when
 // that file exists, and checks every entry against the manifest with
 // evidence.VerifyFile. A package that cannot be read past its manifest
-// returns a result with the read error among its problems. Only a file that
-// is not a readable package at all returns an error.
+// returns a result with the read error among its problems. Only a missing
+// file, or a file that is not a readable package at all, returns an error.
 func verifyPackage(path string) (*verifyResult, error) {
+	info, err := os.Stat(path)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return nil, fmt.Errorf("package %s not found", path)
+	case err != nil:
+		return nil, fmt.Errorf("verify %s: %w", path, err)
+	case info.IsDir():
+		return nil, fmt.Errorf("package %s is a directory; pass the .tar.zst file", path)
+	}
+
 	sum, size, err := evidence.HashFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("verify %s: %w", path, err)
@@ -91,14 +108,47 @@ func verifyPackage(path string) (*verifyResult, error) {
 		res.Responder = m.Responder
 		res.Files = len(m.Files)
 		res.Summary = m.Summary
+		res.EntriesListed = countListedEntries(m)
 	}
 	res.EntriesChecked = report.EntriesChecked
 	res.Problems = append(res.Problems, report.Problems...)
 	if err != nil {
-		res.Problems = append(res.Problems, err.Error())
+		res.ReadError = readErrorCause(err).Error()
+		res.Problems = append(res.Problems, fmt.Sprintf(
+			"package is corrupt or truncated: reading failed after %s and %d of %d listed entries: %s",
+			evidence.ManifestName, res.EntriesChecked, res.EntriesListed, res.ReadError))
 	}
 	res.OK = len(res.Problems) == 0
 	return res, nil
+}
+
+// readErrorCause returns the error under the context that
+// evidence.VerifyFile adds. That context repeats the path and counts
+// entries without manifest.json, which the summary already reports in its
+// own words.
+func readErrorCause(err error) error {
+	if cause := errors.Unwrap(err); cause != nil {
+		return cause
+	}
+	return err
+}
+
+// countListedEntries returns the number of distinct archive entries after
+// manifest.json that m lists, as evidence.VerifyFile counts them.
+func countListedEntries(m *evidence.Manifest) int {
+	names := make(map[string]bool)
+	for _, f := range m.Files {
+		if f.ArchivePath != "" {
+			names[f.ArchivePath] = true
+		}
+	}
+	for _, l := range m.Live {
+		names[l.ArchivePath] = true
+	}
+	if m.Log.ArchivePath != "" {
+		names[m.Log.ArchivePath] = true
+	}
+	return len(names)
 }
 
 // checkChecksumFile compares sum with the hash in a sha256sum-format file.
@@ -153,7 +203,11 @@ func printVerifyResult(w io.Writer, res *verifyResult) {
 	fmt.Fprintf(w, "Responder:        %s (%s)\n", orDash(res.Responder.Hostname), orDash(res.Responder.ID))
 	fmt.Fprintf(w, "Files:            %d (%d collected, %d skipped, %d failed)\n",
 		res.Files, res.Summary.FilesCollected, res.Summary.FilesSkipped, res.Summary.FilesFailed)
-	fmt.Fprintf(w, "Entries checked:  %d\n", res.EntriesChecked)
+	if res.ReadError != "" {
+		fmt.Fprintf(w, "Entries checked:  %d of %d, then the package could not be read\n", res.EntriesChecked, res.EntriesListed)
+	} else {
+		fmt.Fprintf(w, "Entries checked:  %d of %d\n", res.EntriesChecked, res.EntriesListed)
+	}
 
 	if res.OK {
 		fmt.Fprintln(w, "Result:           OK")

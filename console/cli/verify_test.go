@@ -127,7 +127,7 @@ func TestEvidenceVerifyOK(t *testing.T) {
 		"Profile:          triage\n",
 		"Responder:        ws-01 (R1)\n",
 		"Files:            0 (0 collected, 0 skipped, 0 failed)\n",
-		"Entries checked:  2\n",
+		"Entries checked:  2 of 2\n",
 		"Result:           OK\n",
 	} {
 		if !strings.Contains(res.stdout, want) {
@@ -161,6 +161,7 @@ func TestEvidenceVerifyJSON(t *testing.T) {
 		Profile:        "triage",
 		Responder:      evidence.ResponderIdentity{ID: "R1", Hostname: "ws-01", OS: "linux", Arch: "amd64", Version: "0.3.0"},
 		EntriesChecked: 2,
+		EntriesListed:  2,
 		Problems:       []string{},
 		OK:             true,
 	}
@@ -236,7 +237,82 @@ func TestEvidenceVerifyNotAPackage(t *testing.T) {
 func TestEvidenceVerifyMissingFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "absent.tar.zst")
 	res := runCLI(t, nil, "evidence", "verify", path)
-	if res.code != exitFailure || !strings.Contains(res.stderr, "no such file") {
-		t.Errorf("exit code = %d, stderr = %q", res.code, res.stderr)
+	if res.code != exitFailure {
+		t.Errorf("exit code = %d, want %d", res.code, exitFailure)
+	}
+	if want := "magpie: package " + path + " not found\n"; res.stderr != want {
+		t.Errorf("stderr = %q, want %q", res.stderr, want)
+	}
+}
+
+func TestEvidenceVerifyDirectory(t *testing.T) {
+	dir := t.TempDir()
+	res := runCLI(t, nil, "evidence", "verify", dir)
+	if res.code != exitFailure {
+		t.Errorf("exit code = %d, want %d", res.code, exitFailure)
+	}
+	if want := "package " + dir + " is a directory"; !strings.Contains(res.stderr, want) {
+		t.Errorf("stderr = %q, want it to contain %q", res.stderr, want)
+	}
+}
+
+func TestEvidenceVerifyTruncated(t *testing.T) {
+	complete, err := os.ReadFile(writeTestPackage(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// The manifest is a zstd frame of its own at the start, so both cuts
+	// leave it readable and break the body or the trailer after it.
+	tests := []struct {
+		name string
+		cut  int // bytes removed from the end
+	}{
+		{"body cut", len(complete) / 2},
+		{"trailer cut", 5},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "ws-01-A1.tar.zst")
+			if err := os.WriteFile(path, complete[:len(complete)-tt.cut], 0o600); err != nil {
+				t.Fatal(err)
+			}
+
+			res := runCLI(t, nil, "evidence", "verify", "--json", path)
+			if res.code != exitFailure {
+				t.Errorf("--json: exit code = %d, want %d", res.code, exitFailure)
+			}
+			var got verifyResult
+			if err := json.Unmarshal([]byte(res.stdout), &got); err != nil {
+				t.Fatalf("stdout is not JSON: %v\n%s", err, res.stdout)
+			}
+			if got.ReadError == "" {
+				t.Fatalf("read_error is empty for a truncated package:\n%s", res.stdout)
+			}
+			if got.EntriesListed != 2 {
+				t.Errorf("entries_listed = %d, want 2", got.EntriesListed)
+			}
+
+			res = runCLI(t, nil, "evidence", "verify", path)
+			if res.code != exitFailure {
+				t.Errorf("exit code = %d, want %d", res.code, exitFailure)
+			}
+			checked := fmt.Sprintf("%d of 2", got.EntriesChecked)
+			for _, want := range []string{
+				"Task:             T1\n",
+				"Entries checked:  " + checked + ", then the package could not be read\n",
+				"  - package is corrupt or truncated: reading failed after manifest.json and " + checked +
+					" listed entries: " + got.ReadError + "\n",
+			} {
+				if !strings.Contains(res.stdout, want) {
+					t.Errorf("stdout lacks %q:\n%s", want, res.stdout)
+				}
+			}
+			// The count of the evidence package's own error leaves out
+			// manifest.json, which the summary shows as read.
+			if strings.Contains(res.stdout, "read package") {
+				t.Errorf("stdout repeats the reader's error context:\n%s", res.stdout)
+			}
+		})
 	}
 }
