@@ -29,10 +29,10 @@ const (
 // LatencyResult is the outcome of the trigger-to-receipt benchmark.
 type LatencyResult struct {
 	Calls int
-	// Latencies holds, per call, the time from just before the trigger
+	// Latencies contains, per call, the time from just before the trigger
 	// request to the responder's "assignment received" log line, sorted.
 	Latencies []time.Duration
-	// CallTimes holds the round trip of each trigger call, sorted.
+	// CallTimes contains the round trip of each trigger call, sorted.
 	CallTimes []time.Duration
 	// Completed is the number of the measured tasks that completed within
 	// drainTimeout of the last receipt; Drain is how long that took.

@@ -35,8 +35,8 @@ const taskPollInterval = 50 * time.Millisecond
 // MagpieRun is one collection of the tree by a fresh console and
 // responder.
 type MagpieRun struct {
-	// Wall is from just before the trigger call to the first poll that
-	// sees the task completed.
+	// Wall is the time from just before the trigger call to the first
+	// poll that finds the task completed.
 	Wall time.Duration
 	// Collect is from the responder's "assignment received" log line to
 	// its "collection finished" line: reading, hashing and compressing
@@ -100,7 +100,7 @@ func (r PipelineResult) Ratio() float64 {
 	return 0
 }
 
-// pipelineEnv is what every pipeline run shares.
+// pipelineEnv is the input that every pipeline run shares.
 type pipelineEnv struct {
 	cfg         *Config
 	treeDir     string
@@ -172,7 +172,7 @@ func warmTree(dir string, want int64) error {
 		return fmt.Errorf("warm page cache: %w", err)
 	}
 	if total != want {
-		return fmt.Errorf("warm page cache: tree %s holds %d bytes, want %d; delete it and run again", dir, total, want)
+		return fmt.Errorf("warm page cache: tree %s contains %d bytes, expected %d; delete it and run again", dir, total, want)
 	}
 	return nil
 }
@@ -329,7 +329,7 @@ func runMagpie(ctx context.Context, env pipelineEnv, perfDir string) (run Magpie
 	sum := manifest.Summary
 	run.FilesCollected, run.BytesCollected = sum.FilesCollected, sum.BytesCollected
 	if sum.FilesCollected != int64(env.tree.Files) || sum.BytesCollected != env.tree.Bytes || sum.FilesFailed > 0 {
-		return run, fmt.Errorf("package %s holds %d files and %d bytes with %d failures, want the tree's %d files and %d bytes",
+		return run, fmt.Errorf("package %s contains %d files and %d bytes with %d failures, expected the tree's %d files and %d bytes",
 			pkg, sum.FilesCollected, sum.BytesCollected, sum.FilesFailed, env.tree.Files, env.tree.Bytes)
 	}
 	return run, nil

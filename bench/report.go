@@ -8,7 +8,7 @@ import (
 	"github.com/magpie-ir/magpie/bench/treegen"
 )
 
-// Results holds what Run measured. A nil field is a benchmark that did not
+// Results contains the measurements of Run. A nil field is a benchmark that did not
 // run.
 type Results struct {
 	Machine  Machine
@@ -17,7 +17,7 @@ type Results struct {
 	Latency  *LatencyResult
 	// TreeRoot is the responder's --root, for the report.
 	TreeRoot string
-	// Version is what the responder binary prints for 'version'.
+	// Version is the output of 'magpie-responder version'.
 	Version string
 }
 
@@ -131,7 +131,7 @@ func (r *Results) writePipeline(b *strings.Builder) {
 		fmt.Fprintf(b, "%s: %d files, %s MB", kind, k.Files, mb(k.Bytes))
 	}
 	b.WriteString("). Each run reads the whole tree once before the baseline and again before Magpie, so both start with the tree in the page cache. ")
-	b.WriteString("Every Magpie run starts a new console and responder; wall time is from just before the trigger call to the first task poll (every 50 ms) that sees it completed. ")
+	b.WriteString("Every Magpie run starts a new console and responder. Wall time is from just before the trigger call to the first task poll (every 50 ms) that finds it completed. ")
 	b.WriteString("Collect and upload are the responder's two phases, from its log: the package is complete in its spool before the upload starts. ")
 	b.WriteString("CPU is utime+stime from /proc/PID/stat over the wall time; peak RSS is VmHWM at the end. ")
 	b.WriteString("Every package's manifest lists all files of the tree with no failures.\n\n")

@@ -24,7 +24,7 @@ var (
 )
 
 // writeSQLite writes size/PageSize pages. The first page carries the
-// 100-byte database header and a schema row; the others are table B-tree
+// 100-byte database header and a schema row. The others are table B-tree
 // pages whose cells are browser-history-like records: rowid, URL, title,
 // visit count and a timestamp. About one page in 16 is an interior page
 // and one in 12 is a zeroed free page, as real databases have.

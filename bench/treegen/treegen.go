@@ -241,8 +241,8 @@ func Ensure(dir string, s Spec) (Stats, error) {
 	return want, nil
 }
 
-// reusable reports whether dir already holds the planned files, as its
-// stamp says.
+// reusable reports whether dir already contains the planned files, as
+// recorded in its stamp.
 func reusable(dir, stamp string, want Stats, files []File) bool {
 	raw, err := os.ReadFile(stamp)
 	if err != nil {
