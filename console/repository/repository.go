@@ -48,11 +48,16 @@ func Key(taskID, assignmentID string) string {
 }
 
 // Upload is a package being received. It is not safe for concurrent use.
+//
+// Received bytes are hashed on a goroutine of their own, so that hashing
+// overlaps with receiving and writing the next chunk.
 type Upload struct {
 	repo    *Local
 	key     string
 	file    *os.File
 	hash    hash.Hash
+	toHash  chan []byte
+	hashed  chan struct{} // closed when the hash goroutine has ended
 	written int64
 	flushed int64 // bytes handed to startWriteback
 	done    bool
@@ -74,18 +79,39 @@ func (l *Local) Create(key string) (*Upload, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create upload file: %w", err)
 	}
-	return &Upload{repo: l, key: key, file: f, hash: sha256.New()}, nil
+	u := &Upload{repo: l, key: key, file: f, hash: sha256.New(), toHash: make(chan []byte, 16), hashed: make(chan struct{})}
+	toHash, h := u.toHash, u.hash
+	go func() {
+		defer close(u.hashed)
+		for p := range toHash {
+			h.Write(p)
+		}
+	}()
+	return u, nil
 }
 
-// WriteAt appends p, which must start at offset Written().
+// stopHashing ends the hash goroutine and waits for it.
+func (u *Upload) stopHashing() {
+	if u.toHash != nil {
+		close(u.toHash)
+		u.toHash = nil
+	}
+	<-u.hashed
+}
+
+// WriteAt appends p, which must start at offset Written(). The upload keeps
+// p until it is hashed, so the caller must not modify p afterwards.
 func (u *Upload) WriteAt(p []byte, offset int64) error {
+	if u.done {
+		return fmt.Errorf("write upload %s: upload already ended", u.key)
+	}
 	if offset != u.written {
 		return fmt.Errorf("%w: got offset %d, stored %d bytes", ErrBadOffset, offset, u.written)
 	}
 	if _, err := u.file.Write(p); err != nil {
 		return fmt.Errorf("write upload %s: %w", u.key, err)
 	}
-	u.hash.Write(p)
+	u.toHash <- p
 	u.written += int64(len(p))
 	if u.written-u.flushed >= writebackEvery {
 		startWriteback(u.file, u.flushed, u.written-u.flushed)
@@ -107,6 +133,7 @@ func (u *Upload) Commit(declared string) (sum string, err error) {
 		}
 	}()
 
+	u.stopHashing()
 	sum = hex.EncodeToString(u.hash.Sum(nil))
 	if !strings.EqualFold(sum, declared) {
 		return "", fmt.Errorf("%w: declared %s, received %s (%d bytes)", ErrHashMismatch, declared, sum, u.written)
@@ -147,6 +174,7 @@ func (u *Upload) Abort() {
 		return
 	}
 	u.done = true
+	u.stopHashing()
 	u.file.Close()
 	os.Remove(u.file.Name())
 }
