@@ -22,7 +22,7 @@ import (
 
 // Upload tuning.
 const (
-	uploadChunkSize = 1 << 20
+	uploadChunkSize = 256 << 10
 	uploadAttempts  = 5
 	progressEvery   = time.Second
 )
