@@ -313,3 +313,38 @@ func TestTriggerWakesConnectedResponder(t *testing.T) {
 		t.Fatal("trigger call did not wake the responder's session")
 	}
 }
+
+func TestCancelTask(t *testing.T) {
+	a := newTestAPI(t)
+	a.addResponder(t, "r-1", "ws1", "")
+	tr := a.createTrigger(t, "siem")
+	_, first := a.call(t, "siem", "ws1", tr.Token)
+	_, second := a.call(t, "siem", "ws1", tr.Token)
+
+	var task apitypes.Task
+	if code := a.do(t, "POST", "/api/v1/tasks/"+first.Data.TaskID+"/cancel", nil, &task); code != http.StatusOK {
+		t.Fatalf("cancel open task: status %d", code)
+	}
+	if task.State != apitypes.TaskCancelled || task.Assignments[0].State != string(store.StateCancelled) {
+		t.Errorf("cancelled task = state %s, assignment %s; want cancelled, cancelled", task.State, task.Assignments[0].State)
+	}
+
+	as, err := a.store.ListAssignments(context.Background(), second.Data.TaskID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = a.store.UpdateAssignment(context.Background(), as[0].ID, func(x *store.Assignment) error {
+		x.State = store.StateCompleted
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var e apitypes.Error
+	if code := a.do(t, "POST", "/api/v1/tasks/"+second.Data.TaskID+"/cancel", nil, &e); code != http.StatusConflict {
+		t.Fatalf("cancel completed task: status %d, want 409", code)
+	}
+	if code := a.do(t, "POST", "/api/v1/tasks/t-none/cancel", nil, &e); code != http.StatusNotFound {
+		t.Fatalf("cancel unknown task: status %d, want 404", code)
+	}
+}

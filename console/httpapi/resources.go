@@ -15,6 +15,7 @@ import (
 	"github.com/magpie-ir/magpie/console/repository"
 	"github.com/magpie-ir/magpie/console/rpcserver"
 	"github.com/magpie-ir/magpie/console/store"
+	"github.com/magpie-ir/magpie/console/tasks"
 )
 
 var triggerNamePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
@@ -178,7 +179,11 @@ func (h *Handler) listTasks(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) getTask(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
+	h.writeTask(w, r, r.PathValue("id"))
+}
+
+// writeTask replies with the task and its assignments.
+func (h *Handler) writeTask(w http.ResponseWriter, r *http.Request, id string) {
 	t, err := h.cfg.Store.GetTask(r.Context(), id)
 	if err != nil {
 		writeStoreError(w, fmt.Sprintf("task %q", id), err)
@@ -194,37 +199,22 @@ func (h *Handler) getTask(w http.ResponseWriter, r *http.Request) {
 
 func (h *Handler) cancelTask(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	t, err := h.cfg.Store.GetTask(r.Context(), id)
-	if err != nil {
+	if _, err := h.cfg.Store.GetTask(r.Context(), id); err != nil {
 		writeStoreError(w, fmt.Sprintf("task %q", id), err)
 		return
 	}
-	as, err := h.cfg.Store.ListAssignments(r.Context(), id)
-	if err != nil {
-		writeStoreError(w, fmt.Sprintf("task %q", id), err)
-		return
-	}
-	open := 0
-	for _, a := range as {
-		if !a.State.Terminal() {
-			open++
-		}
-	}
-	if open == 0 {
+
+	err := h.cfg.Tasks.Cancel(r.Context(), id, actor(r.Context()))
+	if errors.Is(err, tasks.ErrNothingToCancel) {
 		writeError(w, http.StatusConflict, fmt.Sprintf("task %q has no open assignments to cancel: every assignment already ended", id))
 		return
 	}
-	if err := h.cfg.Tasks.Cancel(r.Context(), id, actor(r.Context())); err != nil {
+	if err != nil {
 		h.log.Error("cancel task failed", "task_id", id, "error", err)
 		writeStoreError(w, fmt.Sprintf("task %q", id), err)
 		return
 	}
-	at, err := h.apiTask(r, t, h.hostnames(r))
-	if err != nil {
-		writeStoreError(w, fmt.Sprintf("task %q", id), err)
-		return
-	}
-	writeJSON(w, http.StatusOK, at)
+	h.writeTask(w, r, id)
 }
 
 func (h *Handler) downloadEvidence(w http.ResponseWriter, r *http.Request) {

@@ -150,7 +150,7 @@ func (u *Upload) Commit(declared string) (sum string, err error) {
 		return "", fmt.Errorf("create evidence directory: %w", err)
 	}
 	// A hard link fails when final exists, so two uploads for one key can
-	// never replace stored evidence; the rename a plain move would use can.
+	// never replace stored evidence. A rename would replace it.
 	if err := os.Link(u.file.Name(), final); err != nil {
 		if errors.Is(err, os.ErrExist) {
 			return "", fmt.Errorf("store %s: %w", u.key, ErrExists)

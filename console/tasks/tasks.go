@@ -22,8 +22,14 @@ import (
 	"github.com/magpie-ir/magpie/console/store"
 )
 
-// ErrInvalidTransition reports a state change the state machine forbids.
-var ErrInvalidTransition = errors.New("invalid assignment state transition")
+// Sentinel errors.
+var (
+	// ErrInvalidTransition reports a state change the state machine forbids.
+	ErrInvalidTransition = errors.New("invalid assignment state transition")
+	// ErrNothingToCancel reports a cancellation of a task whose assignments
+	// have all ended.
+	ErrNothingToCancel = errors.New("no open assignment to cancel")
+)
 
 // DefaultExpiry is how long an assignment waits for an offline responder.
 const DefaultExpiry = 30 * 24 * time.Hour
@@ -183,14 +189,16 @@ func (s *Service) Requeue(ctx context.Context, assignmentID string) (store.Assig
 	})
 }
 
-// Cancel cancels every open assignment of a task and tells connected
-// responders to stop at once.
+// Cancel cancels every open assignment of a task and sends connected
+// responders a cancellation at once. It returns ErrNothingToCancel when no
+// assignment was open.
 func (s *Service) Cancel(ctx context.Context, taskID, actor string) error {
 	assignments, err := s.store.ListAssignments(ctx, taskID)
 	if err != nil {
 		return fmt.Errorf("cancel task %s: %w", taskID, err)
 	}
 	reason := "cancelled by " + actor
+	cancelled := 0
 	for _, a := range assignments {
 		if a.State.Terminal() {
 			continue
@@ -201,10 +209,14 @@ func (s *Service) Cancel(ctx context.Context, taskID, actor string) error {
 			}
 			return fmt.Errorf("cancel task %s: %w", taskID, err)
 		}
+		cancelled++
 		delivered := s.hub.RequestCancel(a.ResponderID, dispatch.CancelRequest{AssignmentID: a.ID, Reason: reason})
 		s.log.Info("assignment cancel sent", "assignment_id", a.ID, "responder_id", a.ResponderID, "delivered", delivered)
 	}
-	s.audit(ctx, actor, "task.cancel", taskID, "")
+	if cancelled == 0 {
+		return fmt.Errorf("cancel task %s: %w", taskID, ErrNothingToCancel)
+	}
+	s.audit(ctx, actor, "task.cancel", taskID, fmt.Sprintf("assignments=%d", cancelled))
 	return nil
 }
 
