@@ -7,6 +7,7 @@
 //
 //	POST /api/v1/enrollment-tokens         CreateEnrollTokenRequest -> EnrollToken
 //	GET  /api/v1/responders                -> ResponderList
+//	DELETE /api/v1/responders/{id}         -> 204; revokes the responder
 //	POST /api/v1/triggers                  CreateTriggerRequest -> TriggerWithToken
 //	GET  /api/v1/triggers                  -> TriggerList
 //	POST /api/v1/triggers/{name}/rotate    -> TriggerWithToken

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -78,6 +79,20 @@ func defineRespondersList(fs *flag.FlagSet) runFunc {
 				r.OS+"/"+r.Arch, r.Version, yesNo(r.Online), formatTime(r.LastSeen))
 		}
 		return t.flush()
+	}
+}
+
+func defineRespondersRevoke(fs *flag.FlagSet) runFunc {
+	return func(ctx context.Context, a *app, args []string) error {
+		c, err := a.client()
+		if err != nil {
+			return err
+		}
+		if err := c.doJSON(ctx, http.MethodDelete, nil, nil, nil, "api", "v1", "responders", args[0]); err != nil {
+			return fmt.Errorf("revoke responder %s: %w", args[0], err)
+		}
+		fmt.Fprintf(a.stdout, "Responder %s revoked. Its open assignments are cancelled; to return, it must enroll again with a new token and an empty state directory.\n", args[0])
+		return nil
 	}
 }
 

@@ -67,6 +67,8 @@ var commands = []*command{
 		summary: "issue a token that enrolls new responders", define: defineEnrollTokenCreate},
 	{words: "responders list", args: "[--json]",
 		summary: "list enrolled responders", define: defineRespondersList},
+	{words: "responders revoke", args: "ID", nargs: 1,
+		summary: "revoke a responder: cancel its open assignments and reject its certificate", define: defineRespondersRevoke},
 	{words: "triggers create", args: "--name N --profile P [--json]",
 		summary: "create a trigger and print its URL and token", define: defineTriggersCreate},
 	{words: "triggers list", args: "[--json]",

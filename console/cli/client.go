@@ -181,6 +181,9 @@ func (c *client) doJSON(ctx context.Context, method string, in, out any, query u
 	}
 	defer resp.Body.Close()
 
+	if out == nil {
+		return nil
+	}
 	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
 		return fmt.Errorf("decode reply of %s %s: %w", method, resp.Request.URL.Path, err)
 	}

@@ -104,6 +104,21 @@ func (h *Hub) RequestCancel(responderID string, req CancelRequest) bool {
 	}
 }
 
+// Disconnect ends the responder's session, if any. It reports whether one
+// was connected.
+func (h *Hub) Disconnect(responderID string) bool {
+	h.mu.Lock()
+	s, ok := h.sessions[responderID]
+	if ok {
+		delete(h.sessions, responderID)
+	}
+	h.mu.Unlock()
+	if ok {
+		s.close()
+	}
+	return ok
+}
+
 // Online reports whether the responder has a session.
 func (h *Hub) Online(responderID string) bool {
 	h.mu.Lock()

@@ -67,6 +67,7 @@ func New(cfg Config) http.Handler {
 
 	h.handleAuthed("POST /api/v1/enrollment-tokens", h.createEnrollToken)
 	h.handleAuthed("GET /api/v1/responders", h.listResponders)
+	h.handleAuthed("DELETE /api/v1/responders/{id}", h.revokeResponder)
 	h.handleAuthed("POST /api/v1/triggers", h.createTrigger)
 	h.handleAuthed("GET /api/v1/triggers", h.listTriggers)
 	h.handleAuthed("POST /api/v1/triggers/{name}/rotate", h.rotateTrigger)

@@ -82,6 +82,18 @@ func (h *Handler) listResponders(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
+func (h *Handler) revokeResponder(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	if err := h.cfg.Tasks.RevokeResponder(r.Context(), id, actor(r.Context())); err != nil {
+		if !errors.Is(err, store.ErrNotFound) {
+			h.log.Error("revoke responder failed", "responder_id", id, "error", err)
+		}
+		writeStoreError(w, fmt.Sprintf("responder %q", id), err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
 func (h *Handler) createTrigger(w http.ResponseWriter, r *http.Request) {
 	var req apitypes.CreateTriggerRequest
 	if err := decodeJSON(r, &req); err != nil {

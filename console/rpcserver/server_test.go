@@ -291,3 +291,43 @@ func TestOtherRespondersAssignmentRejected(t *testing.T) {
 		t.Fatalf("upload for another responder's assignment: %v, want NotFound", err)
 	}
 }
+
+func TestRevokedResponderLocked(t *testing.T) {
+	c := startTestConsole(t)
+	id, cert, err := c.enroll(t, c.enrollToken(t, true, time.Hour), "ws1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	stream := connect(t, ctx, c.dial(t, cert))
+	_, as, err := c.tasks.Create(ctx, tasks.CreateRequest{Profile: "Quick Triage", Requester: "test", ResponderIDs: []string{id}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if msg, err := stream.Recv(); err != nil || msg.GetAssignment() == nil {
+		t.Fatalf("expected the assignment, got %v, %v", msg, err)
+	}
+
+	if err := c.tasks.RevokeResponder(ctx, id, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := stream.Recv(); status.Code(err) != codes.Aborted {
+		t.Errorf("stream after revoke: %v, want Aborted", err)
+	}
+	a, err := c.store.GetAssignment(ctx, as[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.State != store.StateCancelled {
+		t.Errorf("open assignment after revoke: %s, want cancelled", a.State)
+	}
+
+	again, err := pb.NewRespondersClient(c.dial(t, cert)).Connect(ctx)
+	if err == nil {
+		_, err = again.Recv()
+	}
+	if status.Code(err) != codes.PermissionDenied {
+		t.Fatalf("reconnect with a revoked certificate: %v, want PermissionDenied", err)
+	}
+}

@@ -36,6 +36,9 @@ type Store interface {
 	// MarkAllOffline sets every responder offline; the console calls it on
 	// start because no stream survives a restart.
 	MarkAllOffline(ctx context.Context) error
+	// DeleteResponder removes a responder, so that its certificate no
+	// longer authenticates. Its assignments stay for the record.
+	DeleteResponder(ctx context.Context, id string) error
 
 	CreateEnrollToken(ctx context.Context, t EnrollToken) error
 	// ConsumeEnrollToken loads the token with the given ID, calls check with

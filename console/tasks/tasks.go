@@ -220,6 +220,32 @@ func (s *Service) Cancel(ctx context.Context, taskID, actor string) error {
 	return nil
 }
 
+// RevokeResponder cancels the responder's open assignments, deletes it so
+// that its certificate no longer authenticates, and ends its control stream.
+// The responder must enroll again with a new token to reconnect.
+func (s *Service) RevokeResponder(ctx context.Context, responderID, actor string) error {
+	if _, err := s.store.GetResponder(ctx, responderID); err != nil {
+		return fmt.Errorf("revoke responder %s: %w", responderID, err)
+	}
+	open, err := s.store.OpenAssignments(ctx, responderID, time.Time{})
+	if err != nil {
+		return fmt.Errorf("revoke responder %s: %w", responderID, err)
+	}
+	for _, a := range open {
+		_, err := s.Transition(ctx, a.ID, store.StateCancelled, Update{Error: "responder revoked by " + actor})
+		if err != nil && !errors.Is(err, ErrInvalidTransition) {
+			return fmt.Errorf("revoke responder %s: %w", responderID, err)
+		}
+	}
+	if err := s.store.DeleteResponder(ctx, responderID); err != nil {
+		return fmt.Errorf("revoke responder %s: %w", responderID, err)
+	}
+	connected := s.hub.Disconnect(responderID)
+	s.log.Info("responder revoked", "responder_id", responderID, "cancelled_assignments", len(open), "was_connected", connected)
+	s.audit(ctx, actor, "responder.revoke", responderID, fmt.Sprintf("cancelled_assignments=%d", len(open)))
+	return nil
+}
+
 // RunExpiry expires overdue assignments every interval until ctx ends.
 func (s *Service) RunExpiry(ctx context.Context, interval time.Duration) {
 	ticker := time.NewTicker(interval)

@@ -129,3 +129,40 @@ func TestOfflineResponderGetsTaskOnConnect(t *testing.T) {
 	}
 	c.magpie(t, "tasks", "wait", reply.Data.TaskID, "--timeout", "120s")
 }
+
+func TestRevokedResponderStops(t *testing.T) {
+	c := startConsole(t)
+	cmd := c.startResponder(t, filepath.Join(t.TempDir(), "state"), "gone01", t.TempDir(), false)
+	id := c.waitOnline(t, "gone01")
+
+	out := c.magpie(t, "responders", "revoke", id)
+	if !strings.Contains(out, id) {
+		t.Errorf("revoke output %q does not name the responder", out)
+	}
+
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	select {
+	case err := <-exited:
+		if err == nil {
+			t.Error("revoked responder exited with status 0, want an error")
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("revoked responder still running after 60s")
+	}
+
+	var list struct {
+		Responders []struct {
+			ID string `json:"id"`
+		} `json:"responders"`
+	}
+	if err := json.Unmarshal([]byte(c.magpie(t, "responders", "list", "--json")), &list); err != nil {
+		t.Fatal(err)
+	}
+	if len(list.Responders) != 0 {
+		t.Errorf("responders after revoke: %+v, want none", list.Responders)
+	}
+	if _, _, err := c.tryMagpie("responders", "revoke", id); err == nil {
+		t.Error("revoking an unknown responder succeeded")
+	}
+}

@@ -150,15 +150,19 @@ func (a *Agent) Run(ctx context.Context) error {
 	defer conn.Close()
 	client := pb.NewRespondersClient(conn)
 
+	// The workers stop when Run returns for any reason, including a
+	// console that rejects this responder.
+	workCtx, stopWork := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	for range a.cfg.Concurrency {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			a.work(ctx, client, spool)
+			a.work(workCtx, client, spool)
 		}()
 	}
 	defer func() {
+		stopWork()
 		wg.Wait()
 		a.log.Info("responder stopped")
 	}()

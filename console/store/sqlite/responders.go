@@ -80,6 +80,14 @@ func (s *Store) SetResponderOnline(ctx context.Context, id string, online bool, 
 	return nil
 }
 
+// DeleteResponder removes the responder row; assignments keep its ID.
+func (s *Store) DeleteResponder(ctx context.Context, id string) error {
+	if err := s.execOne(ctx, `DELETE FROM responders WHERE id = ?`, id); err != nil {
+		return fmt.Errorf("delete responder %q: %w", id, err)
+	}
+	return nil
+}
+
 // MarkAllOffline sets every responder offline and leaves LastSeen as it is.
 func (s *Store) MarkAllOffline(ctx context.Context) error {
 	if _, err := s.writer.ExecContext(ctx, `UPDATE responders SET online = 0 WHERE online = 1`); err != nil {

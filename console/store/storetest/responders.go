@@ -73,6 +73,20 @@ func testResponderNotFound(t *testing.T, s store.Store) {
 	wantErr(t, err, store.ErrNotFound)
 }
 
+func testDeleteResponder(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	must(t, s.UpsertResponder(ctx, newResponder("r1", "web")))
+	must(t, s.UpsertResponder(ctx, newResponder("r2", "db")))
+
+	must(t, s.DeleteResponder(ctx, "r1"))
+	_, err := s.GetResponder(ctx, "r1")
+	wantErr(t, err, store.ErrNotFound)
+	if _, err := s.GetResponder(ctx, "r2"); err != nil {
+		t.Fatalf("deleting r1 affected r2: %v", err)
+	}
+	wantErr(t, s.DeleteResponder(ctx, "r1"), store.ErrNotFound)
+}
+
 func testListRespondersOrder(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	got, err := s.ListResponders(ctx)

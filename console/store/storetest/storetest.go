@@ -39,6 +39,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ListRespondersOrder", testListRespondersOrder},
 		{"SetResponderOnline", testSetResponderOnline},
 		{"MarkAllOffline", testMarkAllOffline},
+		{"DeleteResponder", testDeleteResponder},
 
 		{"EnrollTokenConflict", testEnrollTokenConflict},
 		{"ConsumeEnrollTokenMultiUse", testConsumeEnrollTokenMultiUse},
