@@ -137,7 +137,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	conn, err := grpc.NewClient(a.cfg.ConsoleAddr,
 		grpc.WithTransportCredentials(creds),
 		grpc.WithKeepaliveParams(keepalive.ClientParameters{Time: 30 * time.Second, Timeout: 20 * time.Second, PermitWithoutStream: true}),
-		// Large fixed windows keep a 1 MiB-chunk upload from waiting on
+		// Large fixed windows keep an upload of 256 KiB chunks from waiting on
 		// flow control; the default window starts at 64 KiB and grows.
 		grpc.WithInitialWindowSize(flowControlWindow),
 		grpc.WithInitialConnWindowSize(flowControlWindow),
