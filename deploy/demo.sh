@@ -117,5 +117,9 @@ echo
 echo "Evidence package: $pkg"
 echo "Summary:"
 jq '{task_id, profile, responder: .responder.hostname, started_at, finished_at, summary, live: [.live[] | {collector, records, error}]}' "$check/manifest.json"
-echo "Logs and data: $work"
+if [[ ${MAGPIE_DEMO_KEEP:-0} == 1 ]]; then
+	echo "Logs, console data and responder state: $work"
+else
+	echo "Logs: $work (console data and responder state are removed on exit; MAGPIE_DEMO_KEEP=1 keeps them)"
+fi
 demo_ok=1

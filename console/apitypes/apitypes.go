@@ -7,7 +7,7 @@
 //
 //	POST /api/v1/enrollment-tokens         CreateEnrollTokenRequest -> EnrollToken
 //	GET  /api/v1/responders                -> ResponderList
-//	DELETE /api/v1/responders/{id}         -> 204; revokes the responder
+//	DELETE /api/v1/responders/{id}         -> RevokeResult
 //	POST /api/v1/triggers                  CreateTriggerRequest -> TriggerWithToken
 //	GET  /api/v1/triggers                  -> TriggerList
 //	POST /api/v1/triggers/{name}/rotate    -> TriggerWithToken
@@ -59,6 +59,15 @@ type Responder struct {
 	FirstSeen time.Time `json:"first_seen"`
 	LastSeen  time.Time `json:"last_seen"`
 	Online    bool      `json:"online"`
+	// RevokedAt is set once the responder was revoked; its certificate is
+	// then rejected.
+	RevokedAt time.Time `json:"revoked_at,omitzero"`
+}
+
+// RevokeResult is the reply to a responder revocation.
+type RevokeResult struct {
+	ResponderID          string `json:"responder_id"`
+	CancelledAssignments int    `json:"cancelled_assignments"`
 }
 
 type ResponderList struct {

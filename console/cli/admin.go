@@ -48,7 +48,7 @@ func defineEnrollTokenCreate(fs *flag.FlagSet) runFunc {
 		if tok.SingleUse {
 			use = "single use"
 		}
-		fmt.Fprintf(a.stderr, "expires %s (%s)\n", formatTime(tok.ExpiresAt), use)
+		fmt.Fprintf(a.stderr, "enrollment token expires %s (%s)\n", formatTime(tok.ExpiresAt), use)
 		return nil
 	}
 }
@@ -75,8 +75,12 @@ func defineRespondersList(fs *flag.FlagSet) runFunc {
 		}
 		t := newTable(a.stdout, "ID", "HOSTNAME", "FQDN", "IPS", "OS/ARCH", "VERSION", "ONLINE", "LAST SEEN")
 		for _, r := range list.Responders {
+			online := yesNo(r.Online)
+			if !r.RevokedAt.IsZero() {
+				online = "revoked"
+			}
 			t.row(r.ID, r.Hostname, orDash(r.FQDN), orDash(strings.Join(r.IPs, ",")),
-				r.OS+"/"+r.Arch, r.Version, yesNo(r.Online), formatTime(r.LastSeen))
+				r.OS+"/"+r.Arch, r.Version, online, formatTime(r.LastSeen))
 		}
 		return t.flush()
 	}
@@ -88,10 +92,11 @@ func defineRespondersRevoke(fs *flag.FlagSet) runFunc {
 		if err != nil {
 			return err
 		}
-		if err := c.doJSON(ctx, http.MethodDelete, nil, nil, nil, "api", "v1", "responders", args[0]); err != nil {
+		var res apitypes.RevokeResult
+		if err := c.doJSON(ctx, http.MethodDelete, nil, &res, nil, "api", "v1", "responders", args[0]); err != nil {
 			return fmt.Errorf("revoke responder %s: %w", args[0], err)
 		}
-		fmt.Fprintf(a.stdout, "Responder %s revoked. Its open assignments are cancelled; to return, it must enroll again with a new token and an empty state directory.\n", args[0])
+		fmt.Fprintf(a.stdout, "Responder %s revoked; %d open assignments cancelled. To bring the machine back, enroll it again with a new token and an empty state directory.\n", res.ResponderID, res.CancelledAssignments)
 		return nil
 	}
 }

@@ -58,7 +58,7 @@ func TestEnrollTokenCreate(t *testing.T) {
 	if res.stdout != "enr_8d2f0c61a9b34e7d\n" {
 		t.Errorf("stdout = %q, want the token alone on one line", res.stdout)
 	}
-	if want := "expires 2031-05-01T14:00:00Z (single use)\n"; res.stderr != want {
+	if want := "enrollment token expires 2031-05-01T14:00:00Z (single use)\n"; res.stderr != want {
 		t.Errorf("stderr = %q, want %q", res.stderr, want)
 	}
 
@@ -324,10 +324,10 @@ func TestTasksWait(t *testing.T) {
 			timeout:  "30s",
 			wantCode: exitOK,
 			wantStderr: []string{
-				"task T1: open (1 assignments)\n",
+				"task T1: open (1 assignment)\n",
 				"  ws-01 (assignment A1): pending, 42 files, 3.0 MiB read\n",
 				"  ws-01 (assignment A1): running, 42 files, 3.0 MiB read\n",
-				"task T1: completed (1 assignments)\n",
+				"task T1: completed (1 assignment)\n",
 				"task T1 completed; download its evidence with 'magpie evidence download T1 -o FILE'\n",
 			},
 		},

@@ -68,3 +68,11 @@ func orDash(s string) string {
 	}
 	return s
 }
+
+// plural returns "1 assignment" or "N assignments".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return fmt.Sprintf("1 %s", noun)
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}

@@ -213,7 +213,7 @@ func (w *taskWaiter) wait(parent context.Context, timeout time.Duration) error {
 // whose state changed since the previous one.
 func (w *taskWaiter) report(task apitypes.Task) {
 	if w.last == nil || w.last.State != task.State {
-		fmt.Fprintf(w.out, "task %s: %s (%d assignments)\n", task.ID, task.State, len(task.Assignments))
+		fmt.Fprintf(w.out, "task %s: %s (%s)\n", task.ID, task.State, plural(len(task.Assignments), "assignment"))
 	}
 	for _, as := range task.Assignments {
 		if w.states[as.ID] == as.State {

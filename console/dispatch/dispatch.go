@@ -3,7 +3,10 @@
 // would deliver the same wake-ups over PostgreSQL LISTEN/NOTIFY.
 package dispatch
 
-import "sync"
+import (
+	"sync"
+	"sync/atomic"
+)
 
 // Hub tracks one Session per connected responder.
 type Hub struct {
@@ -30,6 +33,7 @@ type Session struct {
 	Done chan struct{}
 
 	closeOnce sync.Once
+	revoked   atomic.Bool
 }
 
 // CancelRequest asks a responder to stop one assignment.
@@ -104,9 +108,9 @@ func (h *Hub) RequestCancel(responderID string, req CancelRequest) bool {
 	}
 }
 
-// Disconnect ends the responder's session, if any. It reports whether one
-// was connected.
-func (h *Hub) Disconnect(responderID string) bool {
+// Revoke ends the responder's session, if any, marking it revoked so the
+// stream handler can say why. It reports whether one was connected.
+func (h *Hub) Revoke(responderID string) bool {
 	h.mu.Lock()
 	s, ok := h.sessions[responderID]
 	if ok {
@@ -114,10 +118,14 @@ func (h *Hub) Disconnect(responderID string) bool {
 	}
 	h.mu.Unlock()
 	if ok {
+		s.revoked.Store(true)
 		s.close()
 	}
 	return ok
 }
+
+// Revoked reports whether Hub.Revoke ended the session.
+func (s *Session) Revoked() bool { return s.revoked.Load() }
 
 // Online reports whether the responder has a session.
 func (h *Hub) Online(responderID string) bool {

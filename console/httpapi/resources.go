@@ -77,6 +77,7 @@ func (h *Handler) listResponders(w http.ResponseWriter, r *http.Request) {
 			FirstSeen: rr.FirstSeen,
 			LastSeen:  rr.LastSeen,
 			Online:    h.cfg.Hub.Online(rr.ID),
+			RevokedAt: rr.RevokedAt,
 		})
 	}
 	writeJSON(w, http.StatusOK, out)
@@ -84,14 +85,19 @@ func (h *Handler) listResponders(w http.ResponseWriter, r *http.Request) {
 
 func (h *Handler) revokeResponder(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	if err := h.cfg.Tasks.RevokeResponder(r.Context(), id, actor(r.Context())); err != nil {
+	cancelled, err := h.cfg.Tasks.RevokeResponder(r.Context(), id, actor(r.Context()))
+	switch {
+	case errors.Is(err, tasks.ErrAlreadyRevoked):
+		writeError(w, http.StatusConflict, err.Error())
+		return
+	case err != nil:
 		if !errors.Is(err, store.ErrNotFound) {
 			h.log.Error("revoke responder failed", "responder_id", id, "error", err)
 		}
 		writeStoreError(w, fmt.Sprintf("responder %q", id), err)
 		return
 	}
-	w.WriteHeader(http.StatusNoContent)
+	writeJSON(w, http.StatusOK, apitypes.RevokeResult{ResponderID: id, CancelledAssignments: cancelled})
 }
 
 func (h *Handler) createTrigger(w http.ResponseWriter, r *http.Request) {

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/magpie-ir/magpie/console/apitypes"
@@ -50,6 +51,9 @@ func (h *Handler) trigger(w http.ResponseWriter, r *http.Request) {
 	candidates := make([]resolve.Candidate, 0, len(responders))
 	hostnames := make(map[string]string, len(responders))
 	for _, rr := range responders {
+		if !rr.RevokedAt.IsZero() {
+			continue
+		}
 		candidates = append(candidates, resolve.Candidate{ID: rr.ID, Hostname: rr.Hostname, FQDN: rr.FQDN, IPs: rr.IPs})
 		hostnames[rr.ID] = rr.Hostname
 	}
@@ -72,17 +76,18 @@ func (h *Handler) trigger(w http.ResponseWriter, r *http.Request) {
 		}
 		terr.Message = "ambiguous endpoint, nothing collected: " + strings.Join(parts, "; ") + ". Call the trigger with the FQDN, or an address that only one responder has"
 		log.Warn("trigger call rejected", "reason", "ambiguous endpoint", "endpoints", endpoints)
-		h.audit(ctx, "trigger:"+trig.Name, "trigger.reject", trig.Name, "ambiguous: "+strings.Join(parts, "; "))
+		h.audit(ctx, "remote:"+r.RemoteAddr, "trigger.reject", trig.Name, "ambiguous: "+strings.Join(parts, "; "))
 		writeTriggerError(w, http.StatusConflict, terr)
 		return
 	}
 	if len(res.Matches) == 0 {
 		log.Warn("trigger call rejected", "reason", "no endpoint matched", "not_found", res.NotFound)
-		h.audit(ctx, "trigger:"+trig.Name, "trigger.reject", trig.Name, "no responder matches "+strings.Join(quoteAll(res.NotFound), ", "))
-		writeTriggerError(w, http.StatusNotFound, apitypes.TriggerError{
-			Message:  "no responder matches " + strings.Join(quoteAll(res.NotFound), ", ") + ": check 'magpie responders list'",
-			NotFound: res.NotFound,
-		})
+		h.audit(ctx, "remote:"+r.RemoteAddr, "trigger.reject", trig.Name, "no responder matches "+strings.Join(quoteAll(res.NotFound), ", "))
+		msg := "no responder matches " + strings.Join(quoteAll(res.NotFound), ", ") + ": check 'magpie responders list'"
+		if slices.ContainsFunc(res.NotFound, resolve.NeverMatches) {
+			msg += "; loopback and link-local addresses never match, because every machine has them"
+		}
+		writeTriggerError(w, http.StatusNotFound, apitypes.TriggerError{Message: msg, NotFound: res.NotFound})
 		return
 	}
 

@@ -137,6 +137,13 @@ func parseIP(s string) (netip.Addr, bool) {
 	return addr.Unmap().WithZone(""), true
 }
 
+// NeverMatches reports whether endpoint is an IP address that never
+// matches a responder (loopback, link-local, unspecified).
+func NeverMatches(endpoint string) bool {
+	addr, ok := parseIP(endpoint)
+	return ok && !identifiesHost(addr)
+}
+
 // identifiesHost reports whether addr can tell one machine from another.
 func identifiesHost(addr netip.Addr) bool {
 	return !addr.IsLoopback() && !addr.IsLinkLocalUnicast() && !addr.IsLinkLocalMulticast() && !addr.IsUnspecified()

@@ -98,6 +98,10 @@ func (s *Server) NewGRPCServer(serverCert tls.Certificate) *grpc.Server {
 	return gs
 }
 
+// revokedMessage explains a rejected revoked responder; its arguments are
+// the responder ID and the revocation time.
+const revokedMessage = "responder %s was revoked on the console at %s: to bring this machine back, delete the responder's state directory and enroll it again with a new token"
+
 type responderIDKey struct{}
 
 func (s *Server) unaryAuth(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
@@ -138,11 +142,15 @@ func (s *Server) authenticate(ctx context.Context) (context.Context, error) {
 		return nil, status.Error(codes.Unauthenticated, "client certificate required: enroll this responder with an enrollment token first")
 	}
 	id := tlsInfo.State.VerifiedChains[0][0].Subject.CommonName
-	if _, err := s.store.GetResponder(ctx, id); err != nil {
+	r, err := s.store.GetResponder(ctx, id)
+	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return nil, status.Errorf(codes.PermissionDenied, "responder %s is not enrolled on this console: delete the responder's state directory and enroll again", id)
 		}
 		return nil, status.Errorf(codes.Internal, "look up responder: %v", err)
+	}
+	if !r.RevokedAt.IsZero() {
+		return nil, status.Errorf(codes.PermissionDenied, revokedMessage, id, r.RevokedAt.Format(time.RFC3339))
 	}
 	return context.WithValue(ctx, responderIDKey{}, id), nil
 }

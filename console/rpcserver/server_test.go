@@ -9,6 +9,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/hex"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -309,11 +310,14 @@ func TestRevokedResponderLocked(t *testing.T) {
 		t.Fatalf("expected the assignment, got %v, %v", msg, err)
 	}
 
-	if err := c.tasks.RevokeResponder(ctx, id, "test"); err != nil {
-		t.Fatal(err)
+	if n, err := c.tasks.RevokeResponder(ctx, id, "test"); err != nil || n != 1 {
+		t.Fatalf("RevokeResponder = %d, %v; want 1 cancelled assignment", n, err)
 	}
-	if _, err := stream.Recv(); status.Code(err) != codes.Aborted {
-		t.Errorf("stream after revoke: %v, want Aborted", err)
+	if _, err := stream.Recv(); status.Code(err) != codes.PermissionDenied {
+		t.Errorf("stream after revoke: %v, want PermissionDenied", err)
+	}
+	if _, err := c.tasks.RevokeResponder(ctx, id, "test"); !errors.Is(err, tasks.ErrAlreadyRevoked) {
+		t.Errorf("second revoke: %v, want ErrAlreadyRevoked", err)
 	}
 	a, err := c.store.GetAssignment(ctx, as[0].ID)
 	if err != nil {

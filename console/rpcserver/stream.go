@@ -91,6 +91,9 @@ func (s *Server) Connect(stream pb.Responders_ConnectServer) error {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-session.Done:
+			if session.Revoked() {
+				return status.Errorf(codes.PermissionDenied, revokedMessage, rid, s.now().UTC().Format(time.RFC3339))
+			}
 			return status.Error(codes.Aborted, "a newer connection of this responder replaced this one")
 		case err := <-recvErr:
 			if errors.Is(err, context.Canceled) {

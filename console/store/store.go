@@ -36,9 +36,9 @@ type Store interface {
 	// MarkAllOffline sets every responder offline; the console calls it on
 	// start because no stream survives a restart.
 	MarkAllOffline(ctx context.Context) error
-	// DeleteResponder removes a responder, so that its certificate no
-	// longer authenticates. Its assignments stay for the record.
-	DeleteResponder(ctx context.Context, id string) error
+	// RevokeResponder sets RevokedAt to at and Online to false. Upserts
+	// never clear RevokedAt.
+	RevokeResponder(ctx context.Context, id string, at time.Time) error
 
 	CreateEnrollToken(ctx context.Context, t EnrollToken) error
 	// ConsumeEnrollToken loads the token with the given ID, calls check with
@@ -98,6 +98,7 @@ type Responder struct {
 	FirstSeen  time.Time
 	LastSeen   time.Time
 	Online     bool
+	RevokedAt  time.Time // zero unless revoked; a revoked responder's certificate is rejected
 }
 
 // EnrollToken lets one responder (SingleUse) or any number of responders

@@ -29,6 +29,8 @@ var (
 	// ErrNothingToCancel reports a cancellation of a task whose assignments
 	// have all ended.
 	ErrNothingToCancel = errors.New("no open assignment to cancel")
+	// ErrAlreadyRevoked reports a revocation of a revoked responder.
+	ErrAlreadyRevoked = errors.New("responder already revoked")
 )
 
 // DefaultExpiry is how long an assignment waits for an offline responder.
@@ -220,30 +222,42 @@ func (s *Service) Cancel(ctx context.Context, taskID, actor string) error {
 	return nil
 }
 
-// RevokeResponder cancels the responder's open assignments, deletes it so
-// that its certificate no longer authenticates, and ends its control stream.
-// The responder must enroll again with a new token to reconnect.
-func (s *Service) RevokeResponder(ctx context.Context, responderID, actor string) error {
-	if _, err := s.store.GetResponder(ctx, responderID); err != nil {
-		return fmt.Errorf("revoke responder %s: %w", responderID, err)
+// RevokeResponder cancels the responder's open assignments, marks it
+// revoked so that its certificate no longer authenticates, and ends its
+// control stream. The responder must enroll again with a new token to
+// reconnect. It returns the number of assignments it cancelled.
+func (s *Service) RevokeResponder(ctx context.Context, responderID, actor string) (int, error) {
+	r, err := s.store.GetResponder(ctx, responderID)
+	if err != nil {
+		return 0, fmt.Errorf("revoke responder %s: %w", responderID, err)
+	}
+	if !r.RevokedAt.IsZero() {
+		return 0, fmt.Errorf("revoke responder %s: %w at %s", responderID, ErrAlreadyRevoked, r.RevokedAt.Format(time.RFC3339))
+	}
+	// Revoke first, so that no new assignment can start on a stream that
+	// is about to end.
+	if err := s.store.RevokeResponder(ctx, responderID, s.now().UTC()); err != nil {
+		return 0, fmt.Errorf("revoke responder %s: %w", responderID, err)
 	}
 	open, err := s.store.OpenAssignments(ctx, responderID, time.Time{})
 	if err != nil {
-		return fmt.Errorf("revoke responder %s: %w", responderID, err)
+		return 0, fmt.Errorf("revoke responder %s: %w", responderID, err)
 	}
+	cancelled := 0
 	for _, a := range open {
 		_, err := s.Transition(ctx, a.ID, store.StateCancelled, Update{Error: "responder revoked by " + actor})
-		if err != nil && !errors.Is(err, ErrInvalidTransition) {
-			return fmt.Errorf("revoke responder %s: %w", responderID, err)
+		if errors.Is(err, ErrInvalidTransition) {
+			continue // it finished meanwhile
 		}
+		if err != nil {
+			return cancelled, fmt.Errorf("revoke responder %s: %w", responderID, err)
+		}
+		cancelled++
 	}
-	if err := s.store.DeleteResponder(ctx, responderID); err != nil {
-		return fmt.Errorf("revoke responder %s: %w", responderID, err)
-	}
-	connected := s.hub.Disconnect(responderID)
-	s.log.Info("responder revoked", "responder_id", responderID, "cancelled_assignments", len(open), "was_connected", connected)
-	s.audit(ctx, actor, "responder.revoke", responderID, fmt.Sprintf("cancelled_assignments=%d", len(open)))
-	return nil
+	connected := s.hub.Revoke(responderID)
+	s.log.Info("responder revoked", "responder_id", responderID, "hostname", r.Hostname, "cancelled_assignments", cancelled, "was_connected", connected)
+	s.audit(ctx, actor, "responder.revoke", responderID, fmt.Sprintf("hostname=%s cancelled_assignments=%d", r.Hostname, cancelled))
+	return cancelled, nil
 }
 
 // RunExpiry expires overdue assignments every interval until ctx ends.

@@ -153,16 +153,21 @@ func TestRevokedResponderStops(t *testing.T) {
 
 	var list struct {
 		Responders []struct {
-			ID string `json:"id"`
+			ID        string `json:"id"`
+			Hostname  string `json:"hostname"`
+			RevokedAt string `json:"revoked_at"`
 		} `json:"responders"`
 	}
 	if err := json.Unmarshal([]byte(c.magpie(t, "responders", "list", "--json")), &list); err != nil {
 		t.Fatal(err)
 	}
-	if len(list.Responders) != 0 {
-		t.Errorf("responders after revoke: %+v, want none", list.Responders)
+	if len(list.Responders) != 1 || list.Responders[0].Hostname != "gone01" || list.Responders[0].RevokedAt == "" {
+		t.Errorf("responders after revoke: %+v, want gone01 listed as revoked", list.Responders)
 	}
 	if _, _, err := c.tryMagpie("responders", "revoke", id); err == nil {
+		t.Error("revoking a revoked responder succeeded")
+	}
+	if _, _, err := c.tryMagpie("responders", "revoke", "r-unknown"); err == nil {
 		t.Error("revoking an unknown responder succeeded")
 	}
 }

@@ -9,13 +9,13 @@ import (
 )
 
 const responderColumns = `id, hostname, fqdn, ips, macs, os, arch, os_version,
-	version, cert_serial, first_seen, last_seen, online`
+	version, cert_serial, first_seen, last_seen, online, revoked_at`
 
 // UpsertResponder inserts r, or updates every field of the responder with
-// the same ID except FirstSeen.
+// the same ID except FirstSeen and RevokedAt.
 func (s *Store) UpsertResponder(ctx context.Context, r store.Responder) error {
 	const query = `INSERT INTO responders (` + responderColumns + `)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET
 			hostname = excluded.hostname,
 			fqdn = excluded.fqdn,
@@ -31,7 +31,7 @@ func (s *Store) UpsertResponder(ctx context.Context, r store.Responder) error {
 	_, err := s.writer.ExecContext(ctx, query,
 		r.ID, r.Hostname, r.FQDN, encodeList(r.IPs), encodeList(r.MACs),
 		r.OS, r.Arch, r.OSVersion, r.Version, r.CertSerial,
-		toMillis(r.FirstSeen), toMillis(r.LastSeen), r.Online)
+		toMillis(r.FirstSeen), toMillis(r.LastSeen), r.Online, toMillis(r.RevokedAt))
 	if err != nil {
 		return fmt.Errorf("upsert responder %q: %w", r.ID, err)
 	}
@@ -80,10 +80,10 @@ func (s *Store) SetResponderOnline(ctx context.Context, id string, online bool, 
 	return nil
 }
 
-// DeleteResponder removes the responder row; assignments keep its ID.
-func (s *Store) DeleteResponder(ctx context.Context, id string) error {
-	if err := s.execOne(ctx, `DELETE FROM responders WHERE id = ?`, id); err != nil {
-		return fmt.Errorf("delete responder %q: %w", id, err)
+// RevokeResponder marks the responder revoked at at and offline.
+func (s *Store) RevokeResponder(ctx context.Context, id string, at time.Time) error {
+	if err := s.execOne(ctx, `UPDATE responders SET revoked_at = ?, online = 0 WHERE id = ?`, toMillis(at), id); err != nil {
+		return fmt.Errorf("revoke responder %q: %w", id, err)
 	}
 	return nil
 }
@@ -98,12 +98,12 @@ func (s *Store) MarkAllOffline(ctx context.Context) error {
 
 func scanResponder(sc scanner) (store.Responder, error) {
 	var (
-		r                   store.Responder
-		ips, macs           string
-		firstSeen, lastSeen int64
+		r                              store.Responder
+		ips, macs                      string
+		firstSeen, lastSeen, revokedAt int64
 	)
 	err := sc.Scan(&r.ID, &r.Hostname, &r.FQDN, &ips, &macs, &r.OS, &r.Arch, &r.OSVersion,
-		&r.Version, &r.CertSerial, &firstSeen, &lastSeen, &r.Online)
+		&r.Version, &r.CertSerial, &firstSeen, &lastSeen, &r.Online, &revokedAt)
 	if err != nil {
 		return store.Responder{}, err
 	}
@@ -115,5 +115,6 @@ func scanResponder(sc scanner) (store.Responder, error) {
 	}
 	r.FirstSeen = fromMillis(firstSeen)
 	r.LastSeen = fromMillis(lastSeen)
+	r.RevokedAt = fromMillis(revokedAt)
 	return r, nil
 }

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"testing"
+	"time"
 
 	"github.com/magpie-ir/magpie/console/store"
 )
@@ -73,18 +74,37 @@ func testResponderNotFound(t *testing.T, s store.Store) {
 	wantErr(t, err, store.ErrNotFound)
 }
 
-func testDeleteResponder(t *testing.T, s store.Store) {
+func testRevokeResponder(t *testing.T, s store.Store) {
 	ctx := t.Context()
-	must(t, s.UpsertResponder(ctx, newResponder("r1", "web")))
+	r1 := newResponder("r1", "web")
+	r1.Online = true
+	must(t, s.UpsertResponder(ctx, r1))
 	must(t, s.UpsertResponder(ctx, newResponder("r2", "db")))
 
-	must(t, s.DeleteResponder(ctx, "r1"))
-	_, err := s.GetResponder(ctx, "r1")
-	wantErr(t, err, store.ErrNotFound)
-	if _, err := s.GetResponder(ctx, "r2"); err != nil {
-		t.Fatalf("deleting r1 affected r2: %v", err)
+	at := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	must(t, s.RevokeResponder(ctx, "r1", at))
+	got, err := s.GetResponder(ctx, "r1")
+	must(t, err)
+	if !got.RevokedAt.Equal(at) || got.Online {
+		t.Fatalf("revoked responder: RevokedAt %v Online %v, want %v and false", got.RevokedAt, got.Online, at)
 	}
-	wantErr(t, s.DeleteResponder(ctx, "r1"), store.ErrNotFound)
+	if got.Hostname != "web" {
+		t.Errorf("revoked responder lost its hostname: %q", got.Hostname)
+	}
+
+	// An upsert, as a reconnect would make, must not clear the revocation.
+	must(t, s.UpsertResponder(ctx, r1))
+	got, err = s.GetResponder(ctx, "r1")
+	must(t, err)
+	if !got.RevokedAt.Equal(at) {
+		t.Errorf("upsert cleared RevokedAt: %v", got.RevokedAt)
+	}
+	other, err := s.GetResponder(ctx, "r2")
+	must(t, err)
+	if !other.RevokedAt.IsZero() {
+		t.Errorf("revoking r1 revoked r2")
+	}
+	wantErr(t, s.RevokeResponder(ctx, "missing", at), store.ErrNotFound)
 }
 
 func testListRespondersOrder(t *testing.T, s store.Store) {

@@ -39,7 +39,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ListRespondersOrder", testListRespondersOrder},
 		{"SetResponderOnline", testSetResponderOnline},
 		{"MarkAllOffline", testMarkAllOffline},
-		{"DeleteResponder", testDeleteResponder},
+		{"RevokeResponder", testRevokeResponder},
 
 		{"EnrollTokenConflict", testEnrollTokenConflict},
 		{"ConsumeEnrollTokenMultiUse", testConsumeEnrollTokenMultiUse},
