@@ -2,7 +2,6 @@ package live
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -36,26 +35,7 @@ func collectKernelModules(ctx context.Context, env Env, w io.Writer) error {
 		return fmt.Errorf("read /proc/modules: %w", err)
 	}
 
-	enc := newEncoder(w)
-	var errs []error
-	for i, line := range strings.Split(strings.TrimRight(string(data), "\n"), "\n") {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if line == "" {
-			continue
-		}
-
-		rec, err := parseModule(line)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("parse /proc/modules line %d: %w", i+1, err))
-			continue
-		}
-		if err := enc.Encode(rec); err != nil {
-			return fmt.Errorf("write module: %w", err)
-		}
-	}
-	return errors.Join(errs...)
+	return encodeLines(ctx, w, "/proc/modules", data, parseModule)
 }
 
 // parseModule parses one line of /proc/modules:

@@ -29,26 +29,7 @@ func collectMounts(ctx context.Context, env Env, w io.Writer) error {
 		return fmt.Errorf("read mounts: %w", err)
 	}
 
-	enc := newEncoder(w)
-	var errs []error
-	for i, line := range strings.Split(strings.TrimRight(string(data), "\n"), "\n") {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if line == "" {
-			continue
-		}
-
-		rec, err := parseMount(line)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("parse mounts line %d: %w", i+1, err))
-			continue
-		}
-		if err := enc.Encode(rec); err != nil {
-			return fmt.Errorf("write mount: %w", err)
-		}
-	}
-	return errors.Join(errs...)
+	return encodeLines(ctx, w, "mounts", data, parseMount)
 }
 
 // parseMount parses one line in fstab(5) format as printed by the kernel:

@@ -2,8 +2,10 @@ package live
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -208,4 +210,31 @@ func parseSocketLink(target string) (uint64, bool) {
 		return 0, false
 	}
 	return inode, true
+}
+
+// encodeLines parses each non-empty line of data, which was read from the
+// file named name, and writes one JSON record per line. A line that does not
+// parse is skipped and reported in the returned error after the other
+// records are written.
+func encodeLines[T any](ctx context.Context, w io.Writer, name string, data []byte, parse func(string) (T, error)) error {
+	enc := newEncoder(w)
+	var errs []error
+	for i, line := range strings.Split(strings.TrimRight(string(data), "\n"), "\n") {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if line == "" {
+			continue
+		}
+
+		rec, err := parse(line)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("parse %s line %d: %w", name, i+1, err))
+			continue
+		}
+		if err := enc.Encode(rec); err != nil {
+			return fmt.Errorf("write %s record: %w", name, err)
+		}
+	}
+	return errors.Join(errs...)
 }
