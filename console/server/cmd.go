@@ -50,7 +50,11 @@ func Main(args []string) error {
 }
 
 func serve(args []string) error {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs := flag.NewFlagSet("magpie-console serve", flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "Usage: magpie-console serve [flags]\n\nFlags:")
+		fs.PrintDefaults()
+	}
 	var cfg Config
 	var tlsNames string
 	var logJSON bool

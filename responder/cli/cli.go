@@ -45,7 +45,11 @@ func Main(args []string) error {
 }
 
 func run(args []string) error {
-	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs := flag.NewFlagSet("magpie-responder run", flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "Usage: magpie-responder run [flags]\n\nRuns the responder in the foreground until SIGINT or SIGTERM.\n\nFlags:")
+		fs.PrintDefaults()
+	}
 	var cfg agent.Config
 	var logJSON bool
 	fs.StringVar(&cfg.ConsoleAddr, "console", os.Getenv("MAGPIE_CONSOLE_GRPC"), "console gRPC address HOST:PORT, the console's --grpc-listen (env MAGPIE_CONSOLE_GRPC)")
