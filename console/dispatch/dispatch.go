@@ -26,17 +26,18 @@ type Session struct {
 	// Wake receives a value when the responder may have new assignments.
 	// It has a buffer of one, so wake-ups coalesce and never block.
 	Wake chan struct{}
-	// Cancel receives assignment IDs to cancel on the responder.
+	// Cancel receives the assignments to cancel on the responder.
 	Cancel chan CancelRequest
-	// Done is closed when a newer stream of the same responder replaced
-	// this one; the stream handler must then end.
+	// Done is closed when the session ends: a newer stream of the same
+	// responder replaced it, the responder was revoked, or the stream
+	// handler removed it. The stream handler must then end.
 	Done chan struct{}
 
 	closeOnce sync.Once
 	revoked   atomic.Bool
 }
 
-// CancelRequest asks a responder to stop one assignment.
+// CancelRequest is a request to stop one assignment on a responder.
 type CancelRequest struct {
 	AssignmentID string
 	Reason       string
@@ -75,7 +76,7 @@ func (h *Hub) Register(responderID string) (*Session, func()) {
 	}
 }
 
-// Wake tells the responder's session, if connected, to look for new
+// Wake signals the responder's session, if connected, to send any new
 // assignments. It reports whether the responder is connected.
 func (h *Hub) Wake(responderID string) bool {
 	h.mu.Lock()
@@ -108,8 +109,9 @@ func (h *Hub) RequestCancel(responderID string, req CancelRequest) bool {
 	}
 }
 
-// Revoke ends the responder's session, if any, marking it revoked so the
-// stream handler can say why. It reports whether one was connected.
+// Revoke ends the responder's session, if any, and marks it revoked so
+// that the stream handler can report the reason. It reports whether a
+// session was connected.
 func (h *Hub) Revoke(responderID string) bool {
 	h.mu.Lock()
 	s, ok := h.sessions[responderID]

@@ -85,6 +85,7 @@ func newCA() (*CA, []byte, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("generate CA key: %w", err)
 	}
+
 	now := time.Now()
 	tmpl := &x509.Certificate{
 		SerialNumber:          randomSerial(),
@@ -96,6 +97,7 @@ func newCA() (*CA, []byte, error) {
 		IsCA:                  true,
 		MaxPathLenZero:        true,
 	}
+
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {
 		return nil, nil, fmt.Errorf("create CA certificate: %w", err)
@@ -108,6 +110,7 @@ func newCA() (*CA, []byte, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+
 	ca := &CA{
 		Cert:    cert,
 		CertPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),

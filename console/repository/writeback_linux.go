@@ -6,8 +6,8 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// startWriteback asks the kernel to start writing the given range to disk
-// without waiting for it, so the fsync at Commit has little left to do.
+// startWriteback starts kernel writeback of the given range without waiting
+// for it, so the fsync at Commit has little left to do.
 func startWriteback(f *os.File, offset, length int64) {
 	// An error only means the final fsync does all the work.
 	_ = unix.SyncFileRange(int(f.Fd()), offset, length, unix.SYNC_FILE_RANGE_WRITE)

@@ -69,8 +69,8 @@ func New(cfg Config) *Server {
 }
 
 // NewGRPCServer returns a gRPC server with both services registered. Its
-// TLS configuration asks every client for a certificate and verifies the
-// ones it gets against the console's CA; the interceptors then require a
+// TLS configuration requests a certificate from every client and verifies
+// any it receives against the console's CA. The interceptors then require a
 // verified certificate for every method except Enroll.
 func (s *Server) NewGRPCServer(serverCert tls.Certificate) *grpc.Server {
 	tlsConfig := &tls.Config{

@@ -92,7 +92,11 @@ func (s *Server) Connect(stream pb.Responders_ConnectServer) error {
 			return ctx.Err()
 		case <-session.Done:
 			if session.Revoked() {
-				return status.Errorf(codes.PermissionDenied, revokedMessage, rid, s.now().UTC().Format(time.RFC3339))
+				revokedAt := s.now().UTC()
+				if r, err := s.store.GetResponder(context.WithoutCancel(ctx), rid); err == nil {
+					revokedAt = r.RevokedAt
+				}
+				return status.Errorf(codes.PermissionDenied, revokedMessage, rid, revokedAt.Format(time.RFC3339))
 			}
 			return status.Error(codes.Aborted, "a newer connection of this responder replaced this one")
 		case err := <-recvErr:

@@ -176,7 +176,7 @@ type Assignment struct {
 	TaskID         string
 	ResponderID    string
 	State          State
-	Error          string // why it failed, was cancelled or expired
+	Error          string // reason for failure, cancellation or expiry
 	CreatedAt      time.Time
 	UpdatedAt      time.Time
 	ExpiresAt      time.Time

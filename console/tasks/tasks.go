@@ -234,11 +234,13 @@ func (s *Service) RevokeResponder(ctx context.Context, responderID, actor string
 	if !r.RevokedAt.IsZero() {
 		return 0, fmt.Errorf("revoke responder %s: %w at %s", responderID, ErrAlreadyRevoked, r.RevokedAt.Format(time.RFC3339))
 	}
-	// Revoke first, so that no new assignment can start on a stream that
-	// is about to end.
+
+	// Mark it revoked first, so that trigger calls stop selecting it before
+	// its open assignments are cancelled.
 	if err := s.store.RevokeResponder(ctx, responderID, s.now().UTC()); err != nil {
 		return 0, fmt.Errorf("revoke responder %s: %w", responderID, err)
 	}
+
 	open, err := s.store.OpenAssignments(ctx, responderID, time.Time{})
 	if err != nil {
 		return 0, fmt.Errorf("revoke responder %s: %w", responderID, err)
@@ -254,6 +256,7 @@ func (s *Service) RevokeResponder(ctx context.Context, responderID, actor string
 		}
 		cancelled++
 	}
+
 	connected := s.hub.Revoke(responderID)
 	s.log.Info("responder revoked", "responder_id", responderID, "hostname", r.Hostname, "cancelled_assignments", cancelled, "was_connected", connected)
 	s.audit(ctx, actor, "responder.revoke", responderID, fmt.Sprintf("hostname=%s cancelled_assignments=%d", r.Hostname, cancelled))
